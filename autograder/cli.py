@@ -1,0 +1,52 @@
+"""``autograder grade DIR [--json FILE]``: grade a submission folder and print the points.
+
+Exit status 0 whenever grading completed, whatever the score; 2 when the grader itself could
+not run (a missing folder, broken checks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Grade TF Grimoire submissions with the hidden checks.")
+
+
+@app.callback()
+def _root() -> None:
+    """TF Grimoire's autograder."""
+
+
+@app.command()
+def grade(
+    folder: Annotated[Path, typer.Argument(help="a folder laid out like exercises/")],
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the report here")] = None,
+    topic: Annotated[Optional[list[str]], typer.Option(help="grade only this topic (repeatable)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="seed for the randomized checks")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="seconds one call may take")] = None,
+    quiet: Annotated[bool, typer.Option(help="totals only, no per-check lines")] = False,
+) -> None:
+    """Run the hidden checks on FOLDER and report points per topic and check."""
+    from autograder.sandbox import warm_up
+    from grimoire.quiet import import_keras
+
+    warm_up()  # the fork server imports Keras while this process does the same
+    import_keras()
+    from autograder.engine import GraderError, grade as run_grade
+    from autograder.report import print_report, write_json
+
+    try:
+        report = run_grade(folder, topics=topic, seed=seed, timeout=timeout)
+    except GraderError as error:
+        typer.echo(f"autograder: {error}", err=True)
+        raise typer.Exit(2)
+    print_report(report, details=not quiet)
+    if json_file is not None:
+        write_json(report, json_file)
+
+
+def main() -> None:
+    app()

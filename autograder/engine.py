@@ -1,0 +1,124 @@
+"""``grade(folder)``: run the hidden checks with pytest and turn their verdicts into points.
+
+The checks run in this process (they hold the oracles); the learner's code runs in sandboxed
+children (:mod:`autograder.sandbox`). The result is plain data, the JSON of ``autograder
+grade --json``::
+
+    {"score", "max_score", "seed", "topics": {"<module>": {"topic", "score", "max_score",
+     "checks": [{"name", "task", "passed", "points", "max_points", "message"}]}}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from grimoire.topics import module_name
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+
+
+class GraderError(RuntimeError):
+    """The grader itself could not run (not the submission's fault)."""
+
+
+def check_files(topics: list[str] | None = None) -> list[Path]:
+    """The hidden-check modules, optionally only those of the given topics (module or folder)."""
+    files = sorted(CHECKS_DIR.glob("test_[0-9][0-9]_*.py"))
+    if topics:
+        wanted = set(topics)
+        files = [f for f in files if {f.stem[5:], module_name(f.stem[5:])} & wanted]
+        if not files:
+            raise GraderError(f"no hidden checks for {', '.join(sorted(wanted))}")
+    return files
+
+
+class _Collector:
+    """A pytest plugin object that keeps one verdict per check."""
+
+    def __init__(self):
+        self.checks: dict[str, dict] = {}
+        self.errors: list[str] = []
+
+    def pytest_runtest_logreport(self, report):
+        props = dict(report.user_properties)
+        if "topic" not in props:
+            return
+        entry = self.checks.setdefault(report.nodeid, {
+            "topic": props["topic"],
+            "name": report.nodeid.split("::")[-1].removeprefix("test_"),
+            "task": props["task"],
+            "passed": True,
+            "points": 0,
+            "max_points": props["points"],
+            "message": "",
+        })
+        if report.failed and entry["passed"]:
+            entry["passed"] = False
+            entry["message"] = props.get("message") or _short_longrepr(report)
+            if props.get("grader_fault"):
+                self.errors.append(f"{report.nodeid}: {entry['message']}")
+        if report.when == "teardown":
+            entry["points"] = entry["max_points"] if entry["passed"] else 0
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.errors.append(f"could not collect {report.nodeid}: {_short_longrepr(report)}")
+
+
+def _short_longrepr(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message if crash is not None else str(report.longrepr)[-500:]
+
+
+def grade(submission: Path, topics: list[str] | None = None, seed: int | None = None,
+          timeout: float | None = None) -> dict:
+    """Grade a folder laid out like ``exercises/``; raises GraderError if the grader broke."""
+    submission = Path(submission).resolve()
+    if not submission.is_dir():
+        raise GraderError(f"{submission} is not a folder")
+    files = check_files(topics)
+    args = [str(f) for f in files] + [
+        "--submission", str(submission), "-p", "no:cacheprovider", "-p", "no:randomly",
+        "-q", "--no-header", "-o", "console_output_style=classic", "--rootdir", str(CHECKS_DIR),
+        "-c", str(CHECKS_DIR / "pytest.ini"),
+    ]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    if timeout is not None:
+        args += ["--check-timeout", str(timeout)]
+    collector = _Collector()
+    seen_seed = {}
+
+    class _SeedSpy:
+        def pytest_configure(self, config):
+            seen_seed["seed"] = config.option.seed
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exit_code = pytest.main(args, plugins=[collector, _SeedSpy()])
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or collector.errors:
+        detail = "\n".join(collector.errors) or output.getvalue()[-3000:]
+        raise GraderError(f"the hidden checks could not run (pytest exit {int(exit_code)}):\n{detail}")
+    return _report(collector.checks.values(), files, seen_seed.get("seed"))
+
+
+def _report(checks, files: list[Path], seed) -> dict:
+    topics: dict[str, dict] = {}
+    for file in files:
+        folder = file.stem[5:]
+        topics[module_name(folder)] = {"topic": folder, "score": 0, "max_score": 0, "checks": []}
+    for entry in checks:
+        topic = topics[module_name(entry.pop("topic"))]
+        topic["checks"].append(entry)
+        topic["score"] += entry["points"]
+        topic["max_score"] += entry["max_points"]
+    return {
+        "score": sum(t["score"] for t in topics.values()),
+        "max_score": sum(t["max_score"] for t in topics.values()),
+        "seed": seed,
+        "topics": topics,
+    }

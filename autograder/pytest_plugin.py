@@ -1,0 +1,88 @@
+"""The pytest side of grading: options, the ``submission`` and ``rng`` fixtures, verdict capture.
+
+Loaded by ``autograder/checks/conftest.py``, so an instructor can run the hidden checks with
+plain pytest (``pytest autograder/checks --submission solutions``) and see pass/fail, while
+``autograder grade`` runs the same checks and turns them into points.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import sandbox
+from autograder.locate import find_module
+from grimoire.topics import module_name
+
+SEED_ENV_HELP = "seed for the randomized checks (default: a fresh random seed, printed)"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("autograder")
+    group.addoption("--submission", default=None, help="folder laid out like exercises/")
+    group.addoption("--seed", type=int, default=None, help=SEED_ENV_HELP)
+    group.addoption("--check-timeout", type=float, default=sandbox.DEFAULT_TIMEOUT,
+                    help="seconds one call into the submission may take")
+
+
+def pytest_configure(config):
+    if config.getoption("--seed") is None:
+        config.option.seed = random.SystemRandom().randrange(2**31)
+    sandbox.warm_up()
+
+
+def pytest_report_header(config):
+    return f"autograder: submission={config.getoption('--submission')} seed={config.option.seed}"
+
+
+def topic_of(path: str | Path) -> str:
+    """``.../test_01_parameter_counting.py`` -> ``01_parameter_counting``."""
+    return Path(path).stem.removeprefix("test_")
+
+
+@pytest.fixture(scope="module")
+def submission(request):
+    """The learner's module for this check file, served by a sandboxed child process."""
+    root = request.config.getoption("--submission")
+    if root is None:
+        raise pytest.UsageError("--submission DIR is required to run the hidden checks")
+    topic = topic_of(request.module.__file__)
+    module = module_name(topic)
+    path = find_module(Path(root), topic, module)
+    with sandbox.Sandbox(module, path, timeout=request.config.getoption("--check-timeout")) as box:
+        yield box
+
+
+@pytest.fixture
+def rng(request):
+    """A NumPy generator seeded from the run's seed and the check's name (reproducible)."""
+    seed = request.config.option.seed
+    return np.random.default_rng([seed, zlib.crc32(request.node.name.encode())])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    task = item.get_closest_marker("task")
+    points = item.get_closest_marker("points")
+    if not report.user_properties or report.when == "setup":
+        report.user_properties = [
+            ("topic", topic_of(item.path)),
+            ("task", task.args[0] if task else None),
+            ("points", points.args[0] if points else 0),
+        ]
+    if call.excinfo is not None and report.failed:
+        error = call.excinfo.value
+        if isinstance(error, AssertionError):
+            message = str(error) or "a check failed"
+            grader_fault = False
+        else:
+            message = f"the grader itself failed in this check ({type(error).__name__}: {error})"
+            grader_fault = True
+        report.user_properties.append(("message", message))
+        report.user_properties.append(("grader_fault", grader_fault))

@@ -1,0 +1,56 @@
+"""Helpers the visible tests use, so that every failure teaches.
+
+Visible tests run the learner's code in-process (fast feedback). An untouched stub raises
+NotImplementedError, which becomes :class:`NotStarted`: the pytest plugin shows it as one short
+line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from grimoire.feedback import NOT_STARTED, describe, format_call, mismatch, same_value
+
+__all__ = ["NotStarted", "expect_call", "expect_raises", "call_or_not_started"]
+
+
+class NotStarted(AssertionError):
+    """The function under test still raises NotImplementedError."""
+
+
+def call_or_not_started(func, *args, **kwargs):
+    """Call ``func``; a NotImplementedError from an untouched stub becomes NotStarted."""
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedError:
+        raise NotStarted(NOT_STARTED.format(name=func.__name__)) from None
+
+
+def expect_call(func, *args, expected, concept: str, **kwargs):
+    """Assert ``func(*args, **kwargs)`` returns ``expected`` (same value, same kind)."""
+    call = format_call(func.__name__, args, kwargs)
+    try:
+        got = call_or_not_started(func, *args, **kwargs)
+    except NotStarted:
+        raise
+    except Exception as error:
+        raise AssertionError(
+            f"{call} raised {type(error).__name__}: {error}; expected {describe(expected)}: {concept}"
+        ) from None
+    if not same_value(got, expected):
+        raise AssertionError(mismatch(call, got, expected, concept))
+    return got
+
+
+def expect_raises(func, *args, error=ValueError, concept: str, **kwargs):
+    """Assert ``func(*args, **kwargs)`` raises ``error``."""
+    call = format_call(func.__name__, args, kwargs)
+    try:
+        got = call_or_not_started(func, *args, **kwargs)
+    except NotStarted:
+        raise
+    except error:
+        return
+    except Exception as other:
+        raise AssertionError(
+            f"{call} raised {type(other).__name__}: {other}; expected {error.__name__}: {concept}"
+        ) from None
+    raise AssertionError(f"{call} returned {describe(got)}; expected {error.__name__}: {concept}")
