@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from grimoire.feedback import NOT_STARTED, describe, format_call, mismatch, same_value
 
-__all__ = ["NotStarted", "expect_call", "expect_raises", "call_or_not_started"]
+__all__ = ["NotStarted", "Mismatch", "expect_call", "expect_raises", "expect_value", "call_or_not_started"]
 
 
 class NotStarted(AssertionError):
     """The function under test still raises NotImplementedError."""
+
+
+class Mismatch(AssertionError):
+    """A visible check failed; the message alone says the call, the result, the expectation, why."""
 
 
 def call_or_not_started(func, *args, **kwargs):
@@ -32,11 +36,11 @@ def expect_call(func, *args, expected, concept: str, **kwargs):
     except NotStarted:
         raise
     except Exception as error:
-        raise AssertionError(
+        raise Mismatch(
             f"{call} raised {type(error).__name__}: {error}; expected {describe(expected)}: {concept}"
         ) from None
     if not same_value(got, expected):
-        raise AssertionError(mismatch(call, got, expected, concept))
+        raise Mismatch(mismatch(call, got, expected, concept))
     return got
 
 
@@ -50,7 +54,18 @@ def expect_raises(func, *args, error=ValueError, concept: str, **kwargs):
     except error:
         return
     except Exception as other:
-        raise AssertionError(
+        raise Mismatch(
             f"{call} raised {type(other).__name__}: {other}; expected {error.__name__}: {concept}"
         ) from None
-    raise AssertionError(f"{call} returned {describe(got)}; expected {error.__name__}: {concept}")
+    raise Mismatch(f"{call} returned {describe(got)}; expected {error.__name__}: {concept}")
+
+
+def expect_value(call: str, got, expected, concept: str, *, rtol: float = 1e-6, atol: float = 1e-6):
+    """Assert an already computed result (``call`` describes how it was made) equals ``expected``.
+
+    For results that take more than one call to produce (a metric after several batches, a
+    model after ``fit``); arrays and floats compare with the given tolerances.
+    """
+    if not same_value(got, expected, rtol=rtol, atol=atol):
+        raise Mismatch(mismatch(call, got, expected, concept))
+    return got

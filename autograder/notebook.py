@@ -1,0 +1,94 @@
+"""The hidden cell of a notebook: ``grade_task(topic, task, globals())``.
+
+nbgrader restores this call when it autogrades. It rebuilds the learner's module from the
+notebook's namespace (imports, constants, and the source of every function and class defined
+in the notebook), grades it with the same hidden checks and sandbox as ``autograder grade``,
+prints one line per check of the task, and returns the task's points: nbgrader reads that
+number as the cell's partial credit. Nothing is written to stderr (nbgrader gives 0 points to
+a cell with stderr output), and the whole topic is graded once per version of the code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+import io
+import tempfile
+import types
+import warnings
+from pathlib import Path
+
+from grimoire.topics import module_name
+
+IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+_cache: dict[tuple[str, str], dict] = {}
+
+
+def _literal(value) -> bool:
+    import ast
+
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except Exception:
+        return False
+
+
+def module_source(namespace: dict) -> str:
+    """Python source equivalent to the notebook's namespace, for a fresh interpreter."""
+    imports, constants, definitions = [], [], []
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or name in IPYTHON_NAMES:
+            continue
+        if isinstance(value, types.ModuleType):
+            imports.append(f"import {value.__name__} as {name}" if value.__name__ != name
+                           else f"import {name}")
+        elif isinstance(value, (types.FunctionType, type)):
+            origin = getattr(value, "__module__", None)
+            if origin == "__main__":
+                try:
+                    definitions.append(inspect.getsource(value))
+                except (OSError, TypeError):
+                    continue
+            elif origin and not origin.startswith("_"):
+                imports.append(f"from {origin} import {value.__qualname__} as {name}")
+        elif isinstance(value, (int, float, str, tuple, bool)) and _literal(value):
+            constants.append(f"{name} = {value!r}")
+    return "\n".join(imports + [""] + constants + [""] + definitions) + "\n"
+
+
+def grade_topic(topic: str, source: str) -> dict:
+    """Grade one topic's module source (cached by content)."""
+    from autograder.engine import grade
+
+    key = (topic, hashlib.sha256(source.encode()).hexdigest())
+    if key not in _cache:
+        with tempfile.TemporaryDirectory(prefix="grimoire-notebook-") as scratch:
+            folder = Path(scratch) / topic
+            folder.mkdir()
+            (folder / f"{module_name(topic)}.py").write_text(source)
+            _cache[key] = grade(Path(scratch), topics=[topic])
+    return _cache[key]
+
+
+def task_result(report: dict, topic: str, task: str) -> tuple[int, int, list[str]]:
+    checks = [c for c in report["topics"][module_name(topic)]["checks"] if c["task"] == task]
+    lines = [("✓ " if c["passed"] else "✗ ") + c["name"].replace("_", " ")
+             + ("" if c["passed"] else f"\n    {c['message']}") for c in checks]
+    return sum(c["points"] for c in checks), sum(c["max_points"] for c in checks), lines
+
+
+def grade_task(topic: str, task: str, namespace: dict) -> float:
+    """Grade ``task`` of ``topic`` from a notebook namespace; returns its points."""
+    errors = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stderr(errors):
+        warnings.simplefilter("ignore")
+        try:
+            report = grade_topic(topic, module_source(namespace))
+            score, max_score, lines = task_result(report, topic, task)
+        except Exception as error:  # the grader broke: say so, award nothing, never crash
+            print(f"{task}: the grader could not run ({type(error).__name__}: {error})")
+            return 0.0
+    print(f"{task}: {score}/{max_score} points from hidden checks")
+    print("\n".join(lines))
+    return float(score)
