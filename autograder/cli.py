@@ -28,6 +28,8 @@ def grade(
     seed: Annotated[Optional[int], typer.Option(help="seed for the randomized checks")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="seconds one call may take")] = None,
     quiet: Annotated[bool, typer.Option(help="totals only, no per-check lines")] = False,
+    pictures: Annotated[Optional[Path], typer.Option(
+        help="where failed checks may draw what they compared (default: beside the --json file)")] = None,
 ) -> None:
     """Run the hidden checks on FOLDER and report points per topic and check."""
     from autograder.sandbox import warm_up
@@ -39,7 +41,9 @@ def grade(
     from autograder.report import print_report, write_json
 
     try:
-        report = run_grade(folder, topics=topic, seed=seed, timeout=timeout)
+        if pictures is None and json_file is not None:
+            pictures = json_file.parent / f"{json_file.stem}_pictures"
+        report = run_grade(folder, topics=topic, seed=seed, timeout=timeout, pictures=pictures)
     except GraderError as error:
         typer.echo(f"autograder: {error}", err=True)
         raise typer.Exit(2)

@@ -75,7 +75,7 @@ def _short_longrepr(report) -> str:
 
 
 def grade(submission: Path, topics: list[str] | None = None, seed: int | None = None,
-          timeout: float | None = None) -> dict:
+          timeout: float | None = None, pictures: Path | None = None) -> dict:
     """Grade a folder laid out like ``exercises/``; raises GraderError if the grader broke."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
@@ -90,6 +90,8 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
         args += ["--seed", str(seed)]
     if timeout is not None:
         args += ["--check-timeout", str(timeout)]
+    if pictures is not None:
+        args += ["--pictures", str(pictures)]
     collector = _Collector()
     seen_seed = {}
 

@@ -27,6 +27,8 @@ def pytest_addoption(parser):
     group.addoption("--seed", type=int, default=None, help=SEED_ENV_HELP)
     group.addoption("--check-timeout", type=float, default=sandbox.DEFAULT_TIMEOUT,
                     help="seconds one call into the submission may take")
+    group.addoption("--pictures", default=None,
+                    help="folder where checks may draw what they compared when they fail")
 
 
 def pytest_configure(config):
@@ -55,6 +57,17 @@ def submission(request):
     path = find_module(Path(root), topic, module)
     with sandbox.Sandbox(module, path, timeout=request.config.getoption("--check-timeout")) as box:
         yield box
+
+
+@pytest.fixture
+def pictures(request):
+    """A folder for pictures of failed comparisons (next to the report), or None."""
+    folder = request.config.getoption("--pictures")
+    if folder is None:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture
