@@ -38,7 +38,7 @@ def _isolate(workdir: str, memory_bytes: int | None, max_file_bytes: int) -> Non
 
 
 def _error(kind: str, error: BaseException | None = None, **extra) -> dict:
-    answer = {"ok": False, "kind": kind, **extra}
+    answer = {"ok": False, "kind": kind}
     if error is not None:
         answer["type"] = type(error).__name__
         answer["message"] = str(error)[:2000]
@@ -46,6 +46,7 @@ def _error(kind: str, error: BaseException | None = None, **extra) -> dict:
         frames = traceback.extract_tb(error.__traceback__)
         own = [frame for frame in frames if frame.filename.startswith(os.getcwd())]
         answer["where"] = [f"{os.path.basename(f.filename)}:{f.lineno} in {f.name}" for f in own][-3:]
+    answer.update(extra)
     return answer
 
 

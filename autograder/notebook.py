@@ -10,10 +10,12 @@ a cell with stderr output), and the whole topic is graded once per version of th
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import inspect
 import io
+import linecache
 import tempfile
 import types
 import warnings
@@ -26,8 +28,6 @@ _cache: dict[tuple[str, str], dict] = {}
 
 
 def _literal(value) -> bool:
-    import ast
-
     try:
         return ast.literal_eval(repr(value)) == value
     except Exception:
@@ -46,15 +46,42 @@ def module_source(namespace: dict) -> str:
         elif isinstance(value, (types.FunctionType, type)):
             origin = getattr(value, "__module__", None)
             if origin == "__main__":
-                try:
-                    definitions.append(inspect.getsource(value))
-                except (OSError, TypeError):
-                    continue
+                source = definition_source(value)
+                if source:
+                    definitions.append(source)
             elif origin and not origin.startswith("_"):
                 imports.append(f"from {origin} import {value.__qualname__} as {name}")
         elif isinstance(value, (int, float, str, tuple, bool)) and _literal(value):
             constants.append(f"{name} = {value!r}")
     return "\n".join(imports + [""] + constants + [""] + definitions) + "\n"
+
+
+def definition_source(value) -> str | None:
+    """Source of a function or class defined in a notebook cell.
+
+    ``inspect.getsource`` finds functions through their code object, but on Python < 3.13 it
+    cannot find a class of ``__main__`` in a kernel (no ``__file__``): the class is found
+    instead in the cell that defined one of its methods, through IPython's line cache.
+    """
+    try:
+        return inspect.getsource(value)
+    except (OSError, TypeError):
+        if not isinstance(value, type):
+            return None
+    for member in vars(value).values():
+        code = getattr(getattr(member, "__func__", member), "__code__", None)
+        if code is None:
+            continue
+        cell = "".join(linecache.getlines(code.co_filename))
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == value.__name__:
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                return "\n".join(cell.splitlines()[start - 1 : node.end_lineno]) + "\n"
+    return None
 
 
 def grade_topic(topic: str, source: str) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def make_release(course: Path, topics: list[Topic]) -> None:
             [str(nbgrader), "generate_assignment", topic.folder, "--force", "--no-db",
              "--log-level=WARN"],
             cwd=course, capture_output=True, text=True,
+            env={**os.environ, "PATH": f"{nbgrader.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
         )
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {topic.folder} failed:\n{result.stderr[-3000:]}")

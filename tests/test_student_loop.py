@@ -1,0 +1,89 @@
+"""The learner's first minute: `pytest exercises/` on stubs, on solutions, on a broken module."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from grimoire.topics import ROOT
+from tests.helpers import TOPICS
+
+
+def run_pytest(folder, *extra):
+    junit = folder / "report.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(folder / "exercises"), f"--junitxml={junit}", *extra],
+        capture_output=True, text=True, timeout=600, cwd=folder,
+    )
+    cases = {}
+    for case in ElementTree.parse(junit).iter("testcase"):
+        failed = case.find("failure") is not None or case.find("error") is not None
+        cases[f"{case.get('classname')}.{case.get('name')}"] = "failed" if failed else "passed"
+    return result, cases
+
+
+@pytest.fixture(scope="module")
+def on_stubs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stubs")
+    shutil.copytree(ROOT / "exercises", folder / "exercises")
+    return run_pytest(folder)
+
+
+@pytest.fixture(scope="module")
+def on_solutions(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("solutions")
+    shutil.copytree(ROOT / "exercises", folder / "exercises")
+    for topic in TOPICS:
+        shutil.copy(ROOT / "solutions" / topic.folder / f"{topic.module}.py", folder / "exercises" / topic.folder)
+    return run_pytest(folder)
+
+
+def test_every_visible_test_passes_on_the_solutions(on_solutions):
+    result, cases = on_solutions
+    assert cases and all(v == "passed" for v in cases.values()), result.stdout[-3000:]
+    assert result.returncode == 0
+    assert "All visible checks pass" in result.stdout
+
+
+def test_every_visible_test_fails_on_the_stubs_as_not_started_in_one_line(on_stubs):
+    result, cases = on_stubs
+    assert cases and all(v == "failed" for v in cases.values())
+    assert "Traceback" not in result.stdout and "NotImplementedError(" not in result.stdout
+    assert f"{len(cases)} not started" in result.stdout
+    for topic in TOPICS:
+        assert f"{topic.folder}" in result.stdout and "not started" in result.stdout
+    assert f"Next: {TOPICS[0].tasks[0].name} in exercises/{TOPICS[0].folder}" in result.stdout
+
+
+def test_no_tensorflow_log_noise_reaches_the_learner(on_stubs, on_solutions):
+    for result, _ in (on_stubs, on_solutions):
+        assert result.stderr == ""
+        for noise in ("oneDNN", "cuda", "absl", "cpu_feature_guard"):
+            assert noise not in result.stdout
+
+
+def test_a_module_that_does_not_import_costs_its_own_topic_only(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    broken, *others = TOPICS
+    (tmp_path / "exercises" / broken.folder / f"{broken.module}.py").write_text("def oops(:\n")
+    for topic in others:
+        shutil.copy(ROOT / "solutions" / topic.folder / f"{topic.module}.py", tmp_path / "exercises" / topic.folder)
+    result, cases = run_pytest(tmp_path)
+    assert f"{broken.folder}" in result.stdout and "cannot be imported: SyntaxError" in result.stdout
+    passed = [name for name, status in cases.items() if status == "passed"]
+    assert passed and all(broken.folder not in name for name in passed)
+
+
+def test_a_failure_teaches_and_a_hint_follows(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    topic = TOPICS[0]
+    path = tmp_path / "exercises" / topic.folder / f"{topic.module}.py"
+    path.write_text(path.read_text().replace(
+        'raise NotImplementedError("dense_params is not implemented yet")', "return input_dim * units"))
+    result, _ = run_pytest(tmp_path, "-p", "no:randomly")
+    assert "dense_params(784, 10) returned 7840; expected 7850: Dense(10) on 784 features" in result.stdout
+    assert f"- dense_params: {topic.task('dense_params').hints[0]}" in result.stdout
