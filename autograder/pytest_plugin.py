@@ -32,6 +32,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "task(name): the task (function or class) a hidden check grades")
+    config.addinivalue_line("markers", "points(n): the points a hidden check is worth")
     if config.getoption("--seed") is None:
         config.option.seed = random.SystemRandom().randrange(2**31)
     sandbox.warm_up()
