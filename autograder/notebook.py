@@ -51,7 +51,7 @@ def module_source(namespace: dict) -> str:
                     definitions.append(source)
             elif origin and not origin.startswith("_"):
                 imports.append(f"from {origin} import {value.__qualname__} as {name}")
-        elif isinstance(value, (int, float, str, tuple, bool)) and _literal(value):
+        elif isinstance(value, (int, float, str, tuple, bool, list, dict)) and _literal(value):
             constants.append(f"{name} = {value!r}")
     return "\n".join(imports + [""] + constants + [""] + definitions) + "\n"
 

@@ -8,7 +8,7 @@ For each topic in ``solutions/NN_name/`` it writes
 - ``source/NN_name/NN_name.ipynb``: the nbgrader instructor notebook;
 - ``release/NN_name/NN_name.ipynb``: made by ``nbgrader generate_assignment`` itself;
 
-plus ``exercises/conftest.py``. ``--check`` regenerates into a temporary folder and fails,
+plus ``exercises/conftest.py`` and the topic table of README.md. ``--check`` regenerates into a temporary folder and fails,
 naming the files, when anything committed differs: CI's guard against stale files.
 """
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -24,6 +25,7 @@ from grimoire.teach import Mismatch, NotStarted
 NEEDS_KERAS = re.compile(r"^\s*(import|from)\s+(keras|tensorflow)\b", re.MULTILINE)
 _results: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
 _broken: dict[str, str] = {}
+_folders: dict[str, Path] = {}
 
 
 def pytest_addoption(parser):
@@ -54,7 +56,9 @@ def pytest_collectreport(report):
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         message = crash.message if crash else str(report.longrepr).strip().splitlines()[-1]
-        _broken[_topic_dir(report.fspath).name] = message
+        folder = _topic_dir(report.fspath)
+        _broken[folder.name] = message
+        _folders[folder.name] = folder
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -66,6 +70,7 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("task")
     task = marker.args[0] if marker else item.name
     topic = _topic_dir(item.path).name
+    _folders[topic] = _topic_dir(item.path)
     if report.when == "call" or report.failed:
         status = "passed" if report.passed else "failed"
         error = call.excinfo.value if call.excinfo else None
@@ -101,12 +106,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not topics:
         return
     write = terminalreporter.write_line
-    root = Path(str(config.rootpath))
     terminalreporter.section("TF Grimoire")
     next_step, hints, done_topics = None, [], 0
     for topic in topics:
-        folder = next((p for p in root.rglob(topic) if p.is_dir() and (p / "topic.json").exists()), None)
-        info = _topic_info(folder) if folder else {"tasks": []}
+        info = _topic_info(_folders[topic])
         tasks = _results.get(topic, {})
         statuses = [s for runs in tasks.values() for s in runs]
         passed = statuses.count("passed")
@@ -124,18 +127,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             state, markup = "in progress", {"yellow": True}
         write(f"{topic:28} {passed}/{len(statuses)} checks  {earned}/{sum(points.values())} points  {state}",
               **markup)
-        module = info.get("module", topic[3:])
+        module_path = os.path.relpath(_folders[topic] / f"{info.get('module', topic[3:])}.py")
         for task in info["tasks"]:
             runs = tasks.get(task["name"], [])
             if runs and all(s == "passed" for s in runs):
                 continue
             if next_step is None:
-                next_step = f"{task['name']} in exercises/{topic}/{module}.py"
+                next_step = f"{task['name']} in {module_path}"
             failing = "failed" in runs
             shown = task["hints"] if config.getoption("--hints") else task["hints"][:1] if failing else []
             hints += [f"{task['name']}: {hint}" for hint in shown]
         if topic in _broken and next_step is None:
-            next_step = f"fix exercises/{topic}/{module}.py so that Python can import it"
+            next_step = f"fix {module_path} so that Python can import it"
     write(f"{_progress(done_topics, len(topics))} {done_topics}/{len(topics)} topics done", bold=True)
     if next_step:
         write(f"Next: {next_step}", bold=True)
