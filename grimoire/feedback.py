@@ -49,6 +49,11 @@ def describe(value) -> str:
 
 
 def mismatch(call: str, got, expected, concept: str) -> str:
+    if (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray) and got.shape == expected.shape
+            and got.dtype.kind in "biuf" and expected.dtype.kind in "biuf"):
+        worst = float(np.max(np.abs(got.astype(np.float64) - expected), initial=0.0))
+        return (f"{call} returned an array of shape {got.shape} that differs from the expected one "
+                f"by up to {worst:.3g}: {concept}")
     return f"{call} returned {describe(got)}; expected {describe(expected)}: {concept}"
 
 

@@ -25,7 +25,8 @@ def call_or_not_started(func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except NotImplementedError:
-        raise NotStarted(NOT_STARTED.format(name=func.__name__)) from None
+        # A layer or metric instance has no __name__: name its class instead.
+        raise NotStarted(NOT_STARTED.format(name=getattr(func, "__name__", type(func).__name__))) from None
 
 
 def expect_call(func, *args, expected, concept: str, **kwargs):
