@@ -13,9 +13,11 @@ import importlib
 import os
 import resource
 import sys
+import tempfile
 import traceback
 
 from autograder import wire
+from autograder.confine import confine_writes
 
 OUTPUT_FILE = "output.txt"
 
@@ -35,6 +37,9 @@ def _isolate(workdir: str, memory_bytes: int | None, max_file_bytes: int) -> Non
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     sys.path.insert(0, workdir)
     sys.dont_write_bytecode = True
+    os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir
+    confine_writes(workdir)  # from here on, the submission can write only in its own folder
 
 
 def _error(kind: str, error: BaseException | None = None, **extra) -> dict:

@@ -9,12 +9,19 @@ and nothing of the hidden checks' code is ever in a notebook.
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 from nbformat import v4
 
 from grimoire.authoring import ModuleParts, VisibleTests, sentence
 from grimoire.topics import Topic
 
+USES_KERAS = re.compile(r"^\s*(import|from)\s+(keras|tensorflow)\b", re.MULTILINE)
+QUIET_IMPORT = (
+    "from grimoire.quiet import import_keras\n\n"
+    "import_keras()  # imports TensorFlow without its start-up log lines\n"
+)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -62,6 +69,8 @@ def build_notebook(topic: Topic, parts: ModuleParts, tests: VisibleTests,
         title += "\n\n**Further reading:** " + ", ".join(topic.further_reading)
     cells = [_markdown(title, "introduction")]
     setup = parts.setup.strip() or "# Nothing to import for this topic."
+    if USES_KERAS.search(setup):
+        setup = QUIET_IMPORT + setup
     cells.append(_code(setup, "setup"))
     for task in topic.tasks:
         task_points = points.get(task.name, 0)

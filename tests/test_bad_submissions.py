@@ -8,7 +8,10 @@ from autograder.engine import grade
 from grimoire.topics import ROOT
 from tests.helpers import TOPICS, patched_source, solution_source, write_submission
 
-TOPIC = TOPICS[0]  # 01_parameter_counting: every other topic must stay fully graded
+TOPIC = TOPICS[0]  # 01_parameter_counting
+# A neighbour that must stay fully graded (the next topic: cheap, pure Python).
+NEIGHBOURS = TOPICS[1:2]
+GRADED = [t.folder for t in [TOPIC, *NEIGHBOURS]]
 DENSE_CHECKS = {"dense_params_matches_keras_with_bias", "dense_params_matches_keras_without_bias"}
 
 CASES = {
@@ -41,7 +44,7 @@ def others_full(report):
 
 
 def build(tmp_path, source):
-    sources = {t.folder: solution_source(t) for t in TOPICS}
+    sources = {t.folder: solution_source(t) for t in NEIGHBOURS}
     sources[TOPIC.folder] = source
     return write_submission(tmp_path, sources)
 
@@ -49,7 +52,7 @@ def build(tmp_path, source):
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_function_loses_its_own_checks_only(case, tmp_path):
     code, failing, message = CASES[case]
-    report = grade(build(tmp_path, patched_source(TOPIC, code)), seed=1, timeout=2)
+    report = grade(build(tmp_path, patched_source(TOPIC, code)), topics=GRADED, seed=1, timeout=2)
     checks = report["topics"][TOPIC.module]["checks"]
     assert {c["name"] for c in checks if not c["passed"]} == failing
     assert all(message in c["message"] for c in checks if not c["passed"]), checks
@@ -59,7 +62,7 @@ def test_a_bad_function_loses_its_own_checks_only(case, tmp_path):
 @pytest.mark.parametrize("case", list(WHOLE_TOPIC_CASES))
 def test_a_module_that_cannot_load_loses_its_topic_only(case, tmp_path):
     code, message = WHOLE_TOPIC_CASES[case]
-    report = grade(build(tmp_path, code + solution_source(TOPIC)), seed=1, timeout=5)
+    report = grade(build(tmp_path, code + solution_source(TOPIC)), topics=GRADED, seed=1, timeout=5)
     topic = report["topics"][TOPIC.module]
     assert topic["score"] == 0 and all(message in c["message"] for c in topic["checks"])
     assert others_full(report)
@@ -80,3 +83,18 @@ def test_a_symlinked_module_counts_as_not_submitted(tmp_path):
     report = grade(tmp_path, topics=[TOPIC.folder], seed=1)
     assert report["score"] == 0
     assert "was not submitted" in report["topics"][TOPIC.module]["checks"][0]["message"]
+
+
+@pytest.mark.skipif(not __import__("autograder.confine").confine.CONFINED,
+                    reason="this kernel has no Landlock; writes are not confined")
+def test_a_submission_cannot_write_outside_its_own_folder(tmp_path):
+    target = tmp_path / "gradebook.db"
+    code = ("def dense_params(input_dim, units, use_bias=True):\n"
+            "    try:\n"
+            f"        open({str(target)!r}, 'w').write('forged')\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    return input_dim * units + (units if use_bias else 0)\n")
+    report = grade(build(tmp_path / "submission", patched_source(TOPIC, code)), topics=[TOPIC.folder], seed=1)
+    assert not target.exists()
+    assert report["score"] == report["max_score"]
