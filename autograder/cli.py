@@ -52,5 +52,45 @@ def grade(
         write_json(report, json_file)
 
 
+@app.command("grade-cohort")
+def grade_cohort(
+    path: Annotated[Path, typer.Argument(
+        help="an nbgrader course (submitted/<student>/<assignment>/) or a folder of <student>/NN_topic/")],
+    course: Annotated[Optional[Path], typer.Option(
+        help="the course whose gradebook receives the grades (default: PATH when it is a course)")] = None,
+    assignment: Annotated[Optional[list[str]], typer.Option(help="grade only this assignment (repeatable)")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="grading processes (default: one per core)")] = None,
+    force: Annotated[bool, typer.Option(help="regrade submissions already in the gradebook")] = False,
+    time_limit: Annotated[float, typer.Option(help="seconds one submission may take in all")] = 300.0,
+    timeout: Annotated[float, typer.Option(help="seconds one call into a submission may take")] = 5.0,
+    seed: Annotated[Optional[int], typer.Option(help="seed for the randomized checks")] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the summary here")] = None,
+) -> None:
+    """Grade every submission of a cohort in parallel into nbgrader's gradebook (resumable)."""
+    import json
+
+    from autograder.cohort import CohortError, grade_cohort as run
+
+    try:
+        summary = run(path, course=course, assignments=assignment, workers=workers, force=force,
+                      time_limit=time_limit, call_timeout=timeout, seed=seed, progress=progress)
+    except CohortError as error:
+        typer.echo(f"autograder: {error}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"graded {summary.graded}, already done {summary.skipped}, failed to run "
+               f"{len(summary.failed)}, timed out {len(summary.timed_out)} ({summary.seconds:.1f} s)")
+    for line in summary.unreadable:
+        typer.echo(f"  unreadable (graded 0): {line}")
+    for line in summary.failed:
+        typer.echo(f"  failed to run (not graded; rerun to retry): {line}")
+    for line in summary.timed_out:
+        typer.echo(f"  timed out (not graded; rerun with a larger --time-limit): {line}")
+    if json_file is not None:
+        json_file.write_text(json.dumps(summary.as_dict(), indent=2))
+    if summary.failed or summary.timed_out:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
