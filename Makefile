@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOPIC  ?=
 
-.PHONY: feedback test generate check-generated grade lab formgrader bench clean
+.PHONY: feedback test generate check-generated grade lab formgrader bench bench-cohort clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ formgrader: $(STAMP)
 ## How fast is the learner's loop compared with a bare TensorFlow import?
 bench: $(STAMP)
 	$(BIN)/python benchmarks/student_loop.py
+
+## grade-cohort against nbgrader autograde on a synthetic cohort (several minutes).
+bench-cohort: $(STAMP)
+	$(BIN)/python benchmarks/cohort.py
 
 clean:
 	rm -rf $(VENV) *.egg-info grade.json grade_pictures

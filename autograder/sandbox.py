@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from autograder import child, wire
-from grimoire.feedback import format_call
+from grimoire.feedback import format_call, is_untouched_stub
 
 DEFAULT_TIMEOUT = 10.0
 MEMORY_HEADROOM = 3 * 1024**3  # on top of what the fork server already maps
@@ -172,7 +172,7 @@ class Sandbox:
         location = f" (at {where[-1]})" if where else ""
         if kind == "import":
             raise SubmissionError(f"{self.module_name}.py could not be imported: {error}{location}")
-        if answer.get("type") == "NotImplementedError":
+        if answer.get("type") == "NotImplementedError" and is_untouched_stub(answer.get("message", "")):
             raise SubmissionError(f"{describe} raised NotImplementedError: not started yet")
         if kind == "unencodable":
             raise SubmissionError(f"{describe} returned a value the grader could not read ({error})")

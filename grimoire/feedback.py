@@ -14,6 +14,17 @@ import numbers
 import numpy as np
 
 NOT_STARTED = "not started yet: replace the `raise NotImplementedError` in {name} with your code"
+STUB_MESSAGE = "is not implemented yet"  # what a generated stub raises: NotImplementedError("f is not implemented yet")
+
+
+def is_untouched_stub(error: BaseException | str) -> bool:
+    """Is this NotImplementedError the stub's own (or nbgrader's bare ``raise NotImplementedError()``)?
+
+    TensorFlow raises NotImplementedError too ("Cannot convert a symbolic tf.Tensor to a numpy
+    array" when NumPy meets graph code): that one is a real error to explain, not "not started".
+    """
+    message = str(error).strip()
+    return message == "" or message.endswith(STUB_MESSAGE)
 
 
 def format_call(name: str, args=(), kwargs=None) -> str:

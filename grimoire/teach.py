@@ -7,7 +7,7 @@ line instead of a traceback.
 
 from __future__ import annotations
 
-from grimoire.feedback import NOT_STARTED, describe, format_call, mismatch, same_value
+from grimoire.feedback import NOT_STARTED, describe, format_call, is_untouched_stub, mismatch, same_value
 
 __all__ = ["NotStarted", "Mismatch", "expect_call", "expect_raises", "expect_value", "call_or_not_started"]
 
@@ -24,7 +24,9 @@ def call_or_not_started(func, *args, **kwargs):
     """Call ``func``; a NotImplementedError from an untouched stub becomes NotStarted."""
     try:
         return func(*args, **kwargs)
-    except NotImplementedError:
+    except NotImplementedError as error:
+        if not is_untouched_stub(error):
+            raise
         # A layer or metric instance has no __name__: name its class instead.
         raise NotStarted(NOT_STARTED.format(name=getattr(func, "__name__", type(func).__name__))) from None
 

@@ -1,0 +1,91 @@
+"""Taking control of fit(): a model that writes its own training step.
+
+``model.fit`` is a loop: for every batch it calls ``model.train_step(batch)`` and records what
+comes back. Override ``train_step`` and you decide what one step does (the forward pass, the
+loss, the gradients, the update, the metrics) while keeping everything else ``fit`` gives you:
+epochs, batching, callbacks, the progress bar, ``history``. ``evaluate`` calls ``test_step``
+the same way.
+"""
+
+import keras
+import tensorflow as tf
+
+
+def small_classifier(model_class=keras.Model, seed=0, features=4, classes=3):
+    """A functional classifier with BatchNormalization and Dropout, the same for the same seed.
+
+    ``small_classifier(CustomFitModel)`` and ``small_classifier(keras.Model)`` start from
+    identical weights, so the two can be trained side by side and compared.
+    """
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((features,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    hidden = keras.layers.BatchNormalization()(hidden)
+    hidden = keras.layers.Dropout(0.25)(hidden)
+    outputs = keras.layers.Dense(classes, activation="softmax")(hidden)
+    return model_class(inputs, outputs)
+
+
+class CustomFitModel(keras.Model):
+    """A Keras model with a hand-written ``train_step`` (and ``test_step``).
+
+    Build it like any functional model, ``CustomFitModel(inputs, outputs)``; compile it with any
+    optimizer, loss and metrics; ``fit`` it. With the same seed and ``shuffle=False`` it must end
+    with the same weights and the same ``history`` as a plain ``keras.Model``.
+
+    >>> model = small_classifier(CustomFitModel)
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(x, y, epochs=3, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'loss']
+    """
+
+    def train_step(self, data):
+        """Train on one batch; return ``{metric name: value}`` for ``fit`` to record.
+
+        ``data`` is one batch as ``fit`` hands it over: ``(x, y)``, or ``(x, y, sample_weight)``
+        when ``fit`` was given sample weights. One step:
+
+        1. the forward pass in *training mode* (Dropout drops, BatchNormalization uses and updates
+           batch statistics), recorded by a ``tf.GradientTape``;
+        2. the compiled loss, sample weights and regularization included: ``self.compute_loss``;
+        3. the gradients of the loss with respect to ``self.trainable_variables``, applied by the
+           compiled optimizer;
+        4. every metric in ``self.metrics`` updated: the ``"loss"`` tracker with the loss, the
+           others with ``y`` and the predictions;
+        5. the metrics' results returned, by name.
+        """
+        ### BEGIN SOLUTION
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {metric.name: metric.result() for metric in self.metrics}
+        ### END SOLUTION
+
+    def test_step(self, data):
+        """Evaluate one batch: like ``train_step`` without the tape, the gradients and the update.
+
+        ``data`` is ``(x, y)`` or ``(x, y, sample_weight)``, as in ``train_step``. The forward
+        pass runs in *inference mode* (no dropout, BatchNormalization's moving statistics used
+        and left alone); the loss (sample weights included) and the metrics are updated and
+        returned as in ``train_step``. ``evaluate`` calls it for every batch.
+        """
+        ### BEGIN SOLUTION
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {metric.name: metric.result() for metric in self.metrics}
+        ### END SOLUTION
