@@ -63,7 +63,8 @@ def test_with_nothing_positive_the_score_is_zero_not_nan():
 def test_integer_labels_score_like_float_labels():
     f1 = call_or_not_started(BinaryF1)
     try:
-        call_or_not_started(f1.update_state, np.array([1, 0, 1, 1], dtype="int64"), np.array([0.9, 0.8, 0.3, 0.6]))
+        call_or_not_started(f1.update_state, np.array([1, 0, 1, 1], dtype="int64"),
+                            np.array([0.9, 0.8, 0.3, 0.6]))
     except (TypeError, ValueError) as error:
         raise Mismatch(f"update_state with int64 labels raised {type(error).__name__}: {error}; "
                        "cast y_true to a float (keras.ops.cast) before any arithmetic") from None
@@ -78,7 +79,8 @@ def test_reset_state_forgets_every_count():
     call_or_not_started(f1.update_state, np.array([1, 0]), np.array([0.9, 0.9]))
     call_or_not_started(f1.reset_state)
     call_or_not_started(f1.update_state, np.array([1, 1]), np.array([0.9, 0.1]))
-    expect_value("update_state([1, 0], [0.9, 0.9]); reset_state(); update_state([1, 1], [0.9, 0.1]); result()",
+    expect_value("update_state([1, 0], [0.9, 0.9]); reset_state(); "
+                 "update_state([1, 1], [0.9, 0.1]); result()",
                  float(call_or_not_started(f1.result)), 2 / 3, rtol=1e-5,
                  concept="after the reset only the second batch counts: TP = 1, FP = 0, FN = 1")
 
@@ -104,8 +106,8 @@ def test_the_metric_works_inside_a_compiled_model():
     except NotImplementedError as error:
         if "symbolic" not in str(error):
             raise  # a method still raises NotImplementedError: not started
-        raise Mismatch("model.evaluate(...) with metrics=[BinaryF1()] failed: NumPy cannot read "
-                       "the graph tensors that update_state receives inside evaluate; use keras.ops") from None
+        raise Mismatch("model.evaluate(...) with metrics=[BinaryF1()] failed: NumPy cannot read the "
+                       "graph tensors that update_state receives inside evaluate; use keras.ops") from None
     except Exception as error:
         raise Mismatch(f"model.evaluate(...) with metrics=[BinaryF1()] raised {type(error).__name__}: "
                        f"{error}; inside evaluate your methods run in a compiled graph: keep the counts "
