@@ -12,7 +12,8 @@ c.CourseDirectory.release_directory = "release"
 # Nothing but the notebook belongs in a release folder.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "*.json", "*.md"]
 
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# The stub's words let the kit tell "not started" from a NotImplementedError of TensorFlow's.
+c.ClearSolutions.code_stub = {"python": '# YOUR CODE HERE\nraise NotImplementedError("this is not implemented yet")'}
 # Hidden checks call autograder.notebook, which grades in a sandboxed child process.
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300

@@ -149,10 +149,10 @@ class Sandbox:
             self._connection.send_bytes(wire.dumps(request))
             if not self._connection.poll(timeout):
                 self.close()
-                again = " again" if target in self._hung else ""
+                again = ", as before" if target in self._hung else ""
                 self._hung.add(target)
                 raise SubmissionError(
-                    f"{describe} did not finish{again} within {timeout:g} s (an endless loop?); "
+                    f"{describe} did not finish within {timeout:g} s{again} (an endless loop?); "
                     "the grader stopped it"
                 )
             return wire.loads(self._connection.recv_bytes(MAX_ANSWER_BYTES))

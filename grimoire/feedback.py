@@ -14,7 +14,8 @@ import numbers
 import numpy as np
 
 NOT_STARTED = "not started yet: replace the `raise NotImplementedError` in {name} with your code"
-STUB_MESSAGE = "is not implemented yet"  # what a generated stub raises: NotImplementedError("f is not implemented yet")
+# What a stub raises: NotImplementedError("f is not implemented yet"), or nbgrader's code stub.
+STUB_MESSAGE = "is not implemented yet"
 
 
 def is_untouched_stub(error: BaseException | str) -> bool:
@@ -24,7 +25,8 @@ def is_untouched_stub(error: BaseException | str) -> bool:
     array" when NumPy meets graph code): that one is a real error to explain, not "not started".
     """
     message = str(error).strip()
-    return message == "" or message.endswith(STUB_MESSAGE)
+    # Keras wraps an error raised in Layer.call ("Exception encountered when calling ...").
+    return message == "" or STUB_MESSAGE in message
 
 
 def format_call(name: str, args=(), kwargs=None) -> str:

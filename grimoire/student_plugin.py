@@ -57,6 +57,7 @@ def pytest_collectreport(report):
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         message = crash.message if crash else str(report.longrepr).strip().splitlines()[-1]
+        message = message.removeprefix("E").strip()
         folder = _topic_dir(report.fspath)
         _broken[folder.name] = message
         _folders[folder.name] = folder

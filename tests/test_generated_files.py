@@ -60,8 +60,20 @@ def _student_texts():
                 yield path.relative_to(ROOT), text
 
 
+def _shown_on_purpose(topic) -> str:
+    """What the author chose to show: the lesson (topic.toml) and the visible tests."""
+    folder = ROOT / "solutions" / topic.folder
+    return (folder / "topic.toml").read_text() + (folder / f"test_{topic.module}.py").read_text()
+
+
 def test_no_solution_marker_hidden_check_or_solution_line_reaches_a_student_file():
-    solution_lines = {t.folder: _solution_lines(solution_source(t)) for t in TOPICS}
+    """Solution lines reach students only where the author wrote them into a lesson or test.
+
+    A lesson may show an idiom on purpose (``with tf.GradientTape() as tape:``); any other
+    solution line in a stub or a release notebook is a leak of the generator.
+    """
+    solution_lines = {t.folder: [line for line in _solution_lines(solution_source(t))
+                                 if line not in _shown_on_purpose(t)] for t in TOPICS}
     leaks = []
     for path, text in _student_texts():
         if re.search(r"BEGIN (SOLUTION|HIDDEN TESTS)|END (SOLUTION|HIDDEN TESTS)", text):

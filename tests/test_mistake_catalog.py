@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from grimoire.topics import ROOT
 from tests.catalog import load
 from tests.helpers import (TOPICS, all_checks, failed_checks, patched_source, run_visible_tests,
                            write_submission)
@@ -13,36 +14,29 @@ MISTAKES = [(t, m) for t in TOPICS for m in CATALOG[t.module][0]]
 VARIANTS = [(t, v) for t in TOPICS for v in CATALOG[t.module][1]]
 
 
-@pytest.fixture(scope="module")
-def mistake_reports(grade, tmp_path_factory):
-    """Grade every mistake once: one submission folder per mistake, one topic each."""
-    reports = {}
-    for topic, mistake in MISTAKES:
-        root = tmp_path_factory.mktemp(mistake.name)
-        write_submission(root, {topic.folder: patched_source(topic, mistake.code)})
-        reports[mistake.name] = grade(root, topics=[topic.folder])
-    return reports
-
-
-@pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[m.name for _, m in MISTAKES])
-def test_each_mistake_loses_the_points_of_the_checks_it_should_fail(topic, mistake, mistake_reports):
-    report = mistake_reports[mistake.name]
-    failed = failed_checks(report, topic.module)
-    assert set(mistake.kills) <= all_checks(report, topic.module), "the catalog names unknown checks"
-    assert set(mistake.kills) <= failed, f"expected {mistake.kills} to fail, failed: {sorted(failed)}"
-    assert report["score"] < report["max_score"]
+@pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[f"{t.module}:{m.name}" for t, m in MISTAKES])
+def test_each_mistake_loses_the_points_of_the_checks_it_should_fail(topic, mistake, grade, tmp_path):
+    """Only the checks a mistake names are run: each of them must fail (and cost its points)."""
+    write_submission(tmp_path, {topic.folder: patched_source(topic, mistake.code)})
+    report = grade(tmp_path, topics=[topic.folder], checks=list(mistake.kills))
+    ran = all_checks(report, topic.module)
+    assert ran == set(mistake.kills), f"the catalog names unknown checks: {set(mistake.kills) - ran}"
+    passed = ran - failed_checks(report, topic.module)
+    assert passed == set(), f"{mistake.name} should fail these checks but passed them"
+    assert report["score"] == 0 < report["max_score"]
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=[t.module for t in TOPICS])
-def test_every_hidden_check_is_failed_by_some_mistake(topic, mistake_reports):
+def test_every_hidden_check_is_failed_by_some_mistake(topic, grade):
+    """With the test above, every check is shown to fail on at least one realistic mistake."""
     mistakes = [m for t, m in MISTAKES if t is topic]
     assert len(mistakes) >= 5, f"{topic.module}: the catalog needs at least five realistic mistakes"
-    checks = all_checks(mistake_reports[mistakes[0].name], topic.module)
-    killed = set().union(*(failed_checks(mistake_reports[m.name], topic.module) for m in mistakes))
+    checks = all_checks(grade(ROOT / "solutions", topics=[topic.folder]), topic.module)
+    killed = set().union(*(set(m.kills) for m in mistakes))
     assert checks - killed == set(), "no mistake in the catalog fails these checks"
 
 
-@pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[m.name for _, m in MISTAKES])
+@pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[f"{t.module}:{m.name}" for t, m in MISTAKES])
 def test_mistakes_marked_visible_fail_a_visible_test(topic, mistake, tmp_path):
     results = run_visible_tests(topic, patched_source(topic, mistake.code), tmp_path)
     caught = any(results.values())
@@ -51,7 +45,7 @@ def test_mistakes_marked_visible_fail_a_visible_test(topic, mistake, tmp_path):
         f"the catalog says visible={mistake.visible}")
 
 
-@pytest.mark.parametrize("topic, variant", VARIANTS, ids=[v.name for _, v in VARIANTS])
+@pytest.mark.parametrize("topic, variant", VARIANTS, ids=[f"{t.module}:{v.name}" for t, v in VARIANTS])
 def test_correct_variants_earn_every_point_and_pass_the_visible_tests(topic, variant, grade, tmp_path):
     source = patched_source(topic, variant.code)
     report = grade(write_submission(tmp_path / "submission", {topic.folder: source}), topics=[topic.folder])
