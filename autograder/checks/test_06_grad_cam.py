@@ -106,16 +106,24 @@ def picture(pictures, check_name: str, image, expected, got) -> str:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        figure = Figure(figsize=(9, 3.2), layout="tight")
+        figure = Figure(figsize=(10, 3.2), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.subplots(1, 3)
         axes[0].imshow(np.asarray(image)[0].mean(axis=-1), cmap="gray")
         axes[0].set_title("input")
-        axes[1].imshow(expected, cmap="jet", vmin=0, vmax=1)
-        axes[1].set_title("expected")
         array = as_array(got)
-        if array is not None and array.dtype.kind in "fiu" and np.squeeze(array).ndim == 2:
-            axes[2].imshow(np.squeeze(array).astype("float64"), cmap="jet", vmin=0, vmax=1)
+        drawable = array is not None and array.dtype.kind in "fiu" and np.squeeze(array).ndim == 2
+        mine = np.squeeze(array).astype("float64") if drawable else None
+        # One scale for both maps, wide enough for yours: values below 0 (no ReLU) or above 1
+        # (not scaled) must show, not be clipped to the colour of 0 or 1.
+        finite = mine[np.isfinite(mine)] if drawable else np.zeros(0)
+        low = min(0.0, float(finite.min(initial=0.0)))
+        high = max(1.0, float(finite.max(initial=1.0)))
+        shown = axes[1].imshow(expected, cmap="jet", vmin=low, vmax=high)
+        axes[1].set_title("expected")
+        figure.colorbar(shown, ax=list(axes[1:]), shrink=0.8)
+        if drawable:
+            axes[2].imshow(mine, cmap="jet", vmin=low, vmax=high)
             axes[2].set_title("yours" + (f" (squeezed from {array.shape})" if array.ndim != 2 else ""))
         else:
             axes[2].text(0.5, 0.5, f"not a 2-D map:\n{describe(got)[:60]}", ha="center", va="center",
