@@ -6,6 +6,10 @@ grade --json``::
 
     {"score", "max_score", "seed", "topics": {"<module>": {"topic", "score", "max_score",
      "checks": [{"name", "task", "passed", "points", "max_points", "message"}]}}}
+
+plus ``"grader_faults"`` when a check's own code raised something other than a verdict: that
+check scores 0 with the error as its message, every other check is still graded, and the
+instructor sees the list (a bug to fix in the check, not the learner's fault).
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ class _Collector:
 
     def __init__(self):
         self.checks: dict[str, dict] = {}
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # the grader could not run at all
+        self.faults: list[str] = []  # a check's own code broke: that check fails, the rest goes on
 
     def pytest_runtest_logreport(self, report):
         props = dict(report.user_properties)
@@ -60,7 +65,7 @@ class _Collector:
             entry["passed"] = False
             entry["message"] = props.get("message") or _short_longrepr(report)
             if props.get("grader_fault"):
-                self.errors.append(f"{report.nodeid}: {entry['message']}")
+                self.faults.append(f"{report.nodeid}: {entry['message']}")
         if report.when == "teardown":
             entry["points"] = entry["max_points"] if entry["passed"] else 0
 
@@ -113,7 +118,10 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or collector.errors:
         detail = "\n".join(collector.errors) or output.getvalue()[-3000:]
         raise GraderError(f"the hidden checks could not run (pytest exit {int(exit_code)}):\n{detail}")
-    return _report(collector.checks.values(), files, seen_seed.get("seed"))
+    report = _report(collector.checks.values(), files, seen_seed.get("seed"))
+    if collector.faults:
+        report["grader_faults"] = collector.faults
+    return report
 
 
 def _report(checks, files: list[Path], seed) -> dict:

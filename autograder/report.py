@@ -33,3 +33,5 @@ def print_report(report: dict, console: Console | None = None, details: bool = T
                           end_section=index == len(topic["checks"]) - 1)
     console.print(table)
     console.print(f"[bold]Total: {report['score']}/{report['max_score']}[/bold]")
+    for fault in report.get("grader_faults", []):
+        console.print(f"[yellow]grader fault (please report): {escape(fault)}[/yellow]")

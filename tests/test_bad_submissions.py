@@ -98,3 +98,17 @@ def test_a_submission_cannot_write_outside_its_own_folder(tmp_path):
     report = grade(build(tmp_path / "submission", patched_source(TOPIC, code)), topics=[TOPIC.folder], seed=1)
     assert not target.exists()
     assert report["score"] == report["max_score"]
+
+
+def test_a_check_that_breaks_costs_that_check_only_and_is_reported(tmp_path, monkeypatch):
+    import autograder.checks.test_01_parameter_counting as checks
+
+    def broken_expect(*args, **kwargs):
+        raise TypeError("a bug in a check")
+
+    root = build(tmp_path, solution_source(TOPIC))
+    monkeypatch.setattr(checks, "expect", broken_expect)
+    report = grade(root, topics=GRADED, seed=1)
+    assert report["topics"][TOPIC.module]["score"] == 0
+    assert all("the grader itself failed" in c["message"] for c in report["topics"][TOPIC.module]["checks"])
+    assert report["grader_faults"] and others_full(report)
