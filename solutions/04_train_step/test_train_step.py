@@ -16,12 +16,12 @@ from train_step import CustomFitModel, small_classifier
 def test_one_train_step_moves_the_weights_exactly_like_keras_own_step():
     x = np.linspace(-2, 2, 32, dtype="float32").reshape(8, 4)
     y = np.array([0, 1, 2, 0, 1, 2, 2, 1])
-    expected = small_classifier(keras.Model)
-    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    expected.train_step((x, y))
     model = small_classifier(CustomFitModel)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     call_or_not_started(model.train_step, (x, y))
+    expected = small_classifier(keras.Model)
+    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    expected.train_step((x, y))
     for mine, theirs in zip(model.layers, expected.layers):
         for got, want in zip(mine.trainable_weights, theirs.trainable_weights):
             expect_value(f"model.train_step((x, y)); then the {type(mine).__name__} layer's {got.name}",
@@ -34,12 +34,12 @@ def test_one_train_step_moves_the_weights_exactly_like_keras_own_step():
 def test_batchnorm_learns_its_statistics_only_in_training_mode():
     x = np.linspace(-2, 2, 32, dtype="float32").reshape(8, 4)
     y = np.array([0, 1, 2, 0, 1, 2, 2, 1])
-    expected = small_classifier(keras.Model)
-    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    expected.train_step((x, y))
     model = small_classifier(CustomFitModel)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     call_or_not_started(model.train_step, (x, y))
+    expected = small_classifier(keras.Model)
+    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    expected.train_step((x, y))
     norm = model.layers[2]  # Input, Dense, BatchNormalization, Dropout, Dense
     expect_value("model.train_step((x, y)); BatchNormalization's moving_mean",
                  norm.moving_mean.numpy(), expected.layers[2].moving_mean.numpy(), rtol=1e-5, atol=1e-6,
@@ -52,9 +52,6 @@ def test_sample_weights_arrive_as_a_third_element_of_the_batch():
     x = np.linspace(-2, 2, 32, dtype="float32").reshape(8, 4)
     y = np.array([0, 1, 2, 0, 1, 2, 2, 1])
     weights = np.array([1.0, 0.0, 2.0, 0.0, 1.0, 0.0, 3.0, 0.0], dtype="float32")
-    expected = small_classifier(keras.Model)
-    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    expected.train_step((x, y, weights))
     model = small_classifier(CustomFitModel)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     try:
@@ -63,6 +60,9 @@ def test_sample_weights_arrive_as_a_third_element_of_the_batch():
         raise Mismatch(f"model.train_step((x, y, sample_weight)) raised ValueError: {error}; "
                        "use keras.utils.unpack_x_y_sample_weight(data), which accepts "
                        "(x, y) and (x, y, sample_weight)") from None
+    expected = small_classifier(keras.Model)
+    expected.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    expected.train_step((x, y, weights))
     got, want = model.layers[-1].kernel.numpy(), expected.layers[-1].kernel.numpy()
     expect_value("model.train_step((x, y, sample_weight)); the last Dense kernel", got, want,
                  rtol=1e-5, atol=1e-6,
@@ -75,7 +75,7 @@ def test_train_step_returns_the_running_loss_and_every_compiled_metric():
     x = np.linspace(-2, 2, 32, dtype="float32").reshape(8, 4)
     y = np.array([0, 1, 2, 0, 1, 2, 2, 1])
     logs = {}
-    for model_class in (keras.Model, CustomFitModel):
+    for model_class in (CustomFitModel, keras.Model):  # yours first: a stub stops at once
         model = small_classifier(model_class)
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         call_or_not_started(model.train_step, (x[:4], y[:4]))  # fit: one call per batch...
@@ -100,7 +100,7 @@ def test_test_step_scores_like_keras_and_leaves_the_model_alone():
     x = np.linspace(-2, 2, 32, dtype="float32").reshape(8, 4)
     y = np.array([0, 1, 2, 0, 1, 2, 2, 1])
     logs, weights = {}, {}
-    for model_class in (keras.Model, CustomFitModel):
+    for model_class in (CustomFitModel, keras.Model):  # yours first: a stub stops at once
         model = small_classifier(model_class)
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         call_or_not_started(model.test_step, (x[:4], y[:4]))  # evaluate: one call per batch
