@@ -45,11 +45,6 @@ def serve(connection, options: dict) -> None:
         os.killpg(0, signal.SIGKILL)  # this worker, its fork server, any child still running
 
 
-def _lines(task: str, score, max_score, lines: list[str], notes: list[str]) -> str:
-    head = [f"{task}: {score:g}/{max_score:g} points from hidden checks"]
-    return "\n".join(head + [f"Note: {n}" for n in notes] + lines) + "\n"
-
-
 def grade_job(job: dict, options: dict) -> dict:
     result = {"student": job["student"], "assignment": job["assignment"], "status": "graded"}
     try:
@@ -65,7 +60,7 @@ def _grade(job: dict, options: dict) -> dict:
                                              module_from_cells, read_notebook, read_regular_file,
                                              student_cells, unanswered_cells)
     from autograder.engine import GraderError, grade
-    from autograder.notebook import task_result
+    from autograder.notebook import task_feedback, task_result
 
     spec = job["spec"]
     topic = spec["topic"]
@@ -97,14 +92,14 @@ def _grade(job: dict, options: dict) -> dict:
         if task is None:
             continue
         if report is None:
-            outputs[name] = _lines(task, 0, cell["max_score"], [], [fatal])
+            outputs[name] = task_feedback(task, 0, cell["max_score"], [], [fatal])
             scores[name] = 0.0
             continue
         score, max_score, lines = task_result(report, topic, task)
         if max_score == 0:
             continue  # no hidden check grades this cell: left for a person (needs_manual_grade)
         scores[name] = float(min(score, cell["max_score"]))
-        outputs[name] = _lines(task, score, max_score, lines, notes)
+        outputs[name] = task_feedback(task, score, max_score, lines, notes)
         checks[task] = [{k: c[k] for k in ("name", "passed", "points", "max_points", "message")}
                         for c in report["topics"][module]["checks"] if c["task"] == task]
     note = "" if fatal is None else fatal

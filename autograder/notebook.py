@@ -105,6 +105,12 @@ def task_result(report: dict, topic: str, task: str) -> tuple[int, int, list[str
     return sum(c["points"] for c in checks), sum(c["max_points"] for c in checks), lines
 
 
+def task_feedback(task: str, score, max_score, lines: list[str], notes: list[str] = ()) -> str:
+    """What a graded cell shows, in ``grade_task`` and in ``grade-cohort``'s autograded notebooks."""
+    head = [f"{task}: {score:g}/{max_score:g} points from hidden checks"]
+    return "\n".join(head + [f"Note: {note}" for note in notes] + lines) + "\n"
+
+
 def grade_task(topic: str, task: str, namespace: dict) -> float:
     """Grade ``task`` of ``topic`` from a notebook namespace; returns its points."""
     errors = io.StringIO()
@@ -116,6 +122,5 @@ def grade_task(topic: str, task: str, namespace: dict) -> float:
         except Exception as error:  # the grader broke: say so, award nothing, never crash
             print(f"{task}: the grader could not run ({type(error).__name__}: {error})")
             return 0.0
-    print(f"{task}: {score}/{max_score} points from hidden checks")
-    print("\n".join(lines))
+    print(task_feedback(task, score, max_score, lines), end="")
     return float(score)
