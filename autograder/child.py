@@ -11,18 +11,61 @@ from __future__ import annotations
 
 import importlib
 import os
-import resource
 import sys
 import tempfile
 import traceback
 
 from autograder import wire
-from autograder.confine import confine_writes
 
 OUTPUT_FILE = "output.txt"
 
 
-def _isolate(workdir: str, memory_bytes: int | None, max_file_bytes: int) -> None:
+SAFE_ENVIRONMENT = {"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
+FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "jax", "torch", "flax")
+FRAMEWORK_RULE = ("this topic is about the arithmetic: write it yourself, without TensorFlow or "
+                  "Keras (importing {name} is not allowed here)")
+
+
+class _FrameworkBlocker:
+    """A meta-path finder that refuses TensorFlow and Keras (topics whose point is the arithmetic)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in FRAMEWORKS:
+            raise ImportError(FRAMEWORK_RULE.format(name=name.split(".")[0]))
+        return None
+
+
+def block_frameworks() -> None:
+    """Unload TensorFlow and Keras from this child and refuse to import them again."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in FRAMEWORKS:
+            del sys.modules[name]
+    sys.meta_path.insert(0, _FrameworkBlocker())
+
+
+def _kit_paths() -> list:
+    """The kit's own files: never readable by a submission (hidden checks, solutions, the course)."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent
+    paths = [package, package.parent / "grimoire"]
+    if "site-packages" not in package.parent.name and "dist-packages" not in package.parent.name:
+        paths.append(package.parent)  # a checkout: solutions/, source/, release/, tests/ ...
+    return paths
+
+
+def run_confined(channel: int, workdir: str, options: dict, namespaces: bool, limited: bool = False) -> None:
+    """The child's whole life: confine itself, then serve requests on ``channel``."""
+    from multiprocessing.connection import Connection
+    from pathlib import Path
+
+    from autograder import isolation
+
+    extra = [Path(p) for p in options.get("excluded", [])]
+    readable = isolation.readable_roots(excluded=_kit_paths() + extra)
+    os.environ.clear()
+    os.environ.update(SAFE_ENVIRONMENT, HOME=workdir, TMPDIR=workdir)
+    tempfile.tempdir = workdir
     os.chdir(workdir)
     # The submission's prints go to a file in its directory, never into the protocol pipe.
     sink = os.open(OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -32,14 +75,16 @@ def _isolate(workdir: str, memory_bytes: int | None, max_file_bytes: int) -> Non
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-    if memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    isolation.set_limits(options.get("memory_bytes"), options["max_file_bytes"],
+                         processes=isolation.PROCESS_LIMIT if namespaces and not limited else None)
+    abi = isolation.landlock(workdir, readable, own_proc=namespaces)
+    if options.get("require_landlock") and not abi:
+        os._exit(73)
     sys.path.insert(0, workdir)
     sys.dont_write_bytecode = True
-    os.environ["TMPDIR"] = workdir
-    tempfile.tempdir = workdir
-    confine_writes(workdir)  # from here on, the submission can write only in its own folder
+    if options.get("block_frameworks"):
+        block_frameworks()
+    serve(Connection(channel), options)
 
 
 def _error(kind: str, error: BaseException | None = None, **extra) -> dict:
@@ -96,14 +141,27 @@ def _answer(request: dict, module, import_error: dict | None) -> dict:
         return _error("unencodable", error)
 
 
-def serve(connection, workdir: str, module_name: str, memory_bytes, max_file_bytes) -> None:
-    """Entry point of the child process (target of ``multiprocessing.Process``)."""
-    _isolate(workdir, memory_bytes, max_file_bytes)
-    module, import_error = _import(module_name)
+def _load(request: dict):
+    """Write the submitted source into the work folder and import it."""
+    module_name = request["module"]
+    with open(f"{module_name}.py", "w") as handle:
+        handle.write(request["source"])
+    return module_name, _import(module_name)
+
+
+def serve(connection, options: dict) -> None:
+    """Answer requests until the grader closes the channel; the first one loads the module."""
+    module, import_error = None, {"ok": False, "kind": "import", "type": "RuntimeError",
+                                  "message": "no module was loaded"}
     while True:
         try:
             request = wire.loads(connection.recv_bytes())
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):
             break
-        connection.send_bytes(wire.dumps(_answer(request, module, import_error)))
+        if request.get("op") == "load":
+            _, (module, import_error) = _load(request)
+            answer = {"ok": True, "loaded": import_error is None}
+        else:
+            answer = _answer(request, module, import_error)
+        connection.send_bytes(wire.dumps(answer))
     os._exit(0)

@@ -1,4 +1,4 @@
-"""``autograder grade-cohort``: grade a whole cohort in parallel into nbgrader's gradebook.
+"""``autograder grade-cohort``: grade a whole cohort on Dask's distributed scheduler into nbgrader's gradebook.
 
 Two layouts:
 
@@ -7,27 +7,45 @@ Two layouts:
 - a folder of pytest-path submissions, ``<student>/NN_topic/module.py`` (``--course`` names the
   course whose gradebook receives the grades; the assignment is the topic folder).
 
-One worker process per core imports Keras once and grades one submission at a time (every
-submission still runs in its own sandboxed child, under a wall-time limit per call and per
-submission and a memory cap). Workers return plain data; this process alone writes: first the
+The workers are Dask workers: by default an embedded ``LocalCluster`` of one single-threaded
+worker process per core; with ``scheduler="tcp://host:8786"`` the workers of an existing
+cluster (``dask scheduler`` / ``dask worker --nthreads 1``; every worker machine has this kit
+installed). Each worker imports Keras once (:class:`autograder.cohort_worker.GraderPlugin`) and
+grades one submission per task, every submission in its own sandboxed child, exactly like
+``autograder grade``.
+
+This process (the client) alone touches the course: it reads each submission (refusing links
+anywhere in it), sends its content to the cluster, and writes what comes back: first the
 autograded notebook (atomically), then the gradebook, in one transaction per submission. A
-submission is done once committed; a rerun skips done ones (unless ``force``) and grades the rest.
+submission is done once committed; a rerun skips done ones (unless ``force``) and grades the
+rest, so a client killed at any point loses nothing and duplicates nothing. A worker that dies
+mid-submission has it rescheduled by Dask on another worker, and its answer is committed once;
+a submission on which ``distributed.scheduler.allowed-failures`` + 1 workers died is recorded
+as failed (0 points, flagged for a person in the Formgrader) and not retried by later runs
+(``retry_failed`` does). Every exchange with the cluster has a timeout, a watchdog restarts a
+worker whose submission ran past ``time_limit``, and a run that makes no progress at all for
+``stall_limit`` seconds stops with what it has committed.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import json
+import logging
+import math
 import os
-import signal
+import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from pathlib import Path
 
 from autograder import gradebook as books
 
 NOTEBOOK, FOLDER = "notebook", "folder"
+LEVELS = {"none": 0, "partial": 1, "full": 2}
+EXCHANGE_TIMEOUT = 60.0  # seconds for one exchange with the scheduler (connect, fetch, restart)
 
 
 class CohortError(RuntimeError):
@@ -41,11 +59,29 @@ class Job:
     kind: str
     path: Path
     timestamp: object = None
+    refused: str | None = None  # why it is graded 0 without running (a link in it, too many files)
 
-    def message(self, spec: dict, seed) -> dict:
-        path = self.path / f"{spec['notebook']}.ipynb" if self.kind == NOTEBOOK else self.path
-        return {"student": self.student, "assignment": self.assignment, "kind": self.kind,
-                "path": str(path), "spec": spec, "seed": seed}
+    @property
+    def name(self) -> str:
+        return f"{self.student}/{self.assignment}"
+
+    def message(self, spec: dict, seed, key: str) -> dict:
+        """What crosses to a worker: the submission's content, read here with every check."""
+        from autograder.cohort_notebooks import (MAX_MODULE_BYTES, MAX_NOTEBOOK_BYTES, Unreadable,
+                                                 read_regular_file)
+
+        if self.kind == NOTEBOOK:
+            path, limit = self.path / f"{spec['notebook']}.ipynb", MAX_NOTEBOOK_BYTES
+        else:
+            path, limit = self.path, MAX_MODULE_BYTES
+        refused, content = self.refused, None
+        if refused is None:
+            try:
+                content = read_regular_file(path, limit)
+            except Unreadable as error:
+                refused = f"could not be read: {error}"
+        return {"key": key, "student": self.student, "assignment": self.assignment, "kind": self.kind,
+                "name": path.name, "content": content, "refused": refused, "spec": spec, "seed": seed}
 
 
 @dataclass
@@ -55,11 +91,18 @@ class Summary:
     failed: list[str] = field(default_factory=list)
     timed_out: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    killed_workers: list[str] = field(default_factory=list)
+    isolation: dict = field(default_factory=dict)
+    workers: int = 0
+    scheduler: str = ""
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"graded": self.graded, "skipped": self.skipped, "failed": self.failed,
-                "timed_out": self.timed_out, "unreadable": self.unreadable, "seconds": self.seconds}
+                "timed_out": self.timed_out, "unreadable": self.unreadable, "refused": self.refused,
+                "killed_workers": self.killed_workers, "isolation": self.isolation,
+                "workers": self.workers, "scheduler": self.scheduler, "seconds": self.seconds}
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -68,133 +111,64 @@ def _is_course(path: Path) -> bool:
     return (path / "nbgrader_config.py").is_file()
 
 
-def _students(folder: Path) -> list[Path]:
+def _entries(folder: Path, refused: list[str], label: str) -> list[Path]:
+    """Sub-folders of ``folder``; a link among them is refused (named in ``refused``), never followed."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            refused.append(f"{label}/{entry.name}: a symbolic link, so it was not graded")
+        elif entry.is_dir():
+            found.append(entry)
+    return found
 
 
 def discover(path: Path, course: Path | None, assignments: list[str] | None):
-    """``(course root, kind, [Job])`` for the cohort at ``path``."""
+    """``(course root, course directory, [Job], [refused])`` for the cohort at ``path``."""
+    from autograder.cohort_notebooks import submission_links
     from grimoire.topics import FOLDER_PATTERN, module_name
 
+    path = Path(path).absolute()
+    if not path.is_dir():
+        raise CohortError(f"{path} is not a folder")
     path = path.resolve()
     if _is_course(path) and course is None:
         course = path
     if course is None:
         raise CohortError(f"{path} is not an nbgrader course (no nbgrader_config.py): "
                           "pass --course COURSE for the gradebook that receives the grades")
-    course = course.resolve()
-    coursedir = books.course_directory(course)
-    jobs = []
+    course = Path(course).resolve()
+    if not _is_course(course):
+        raise CohortError(f"{course} is not an nbgrader course (no nbgrader_config.py)")
+    try:
+        coursedir = books.course_directory(course)
+    except Exception as error:  # noqa: BLE001  (the instructor's config: say so in one line)
+        raise CohortError(f"{course}/nbgrader_config.py could not be loaded: {error}") from None
+    jobs, refused = [], []
     if path == course:
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", "."))
-        for student in _students(submitted):
-            for folder in sorted(p for p in student.iterdir() if p.is_dir() and not p.is_symlink()):
+        for student in _entries(submitted, refused, submitted.name):
+            for folder in sorted(student.iterdir()):
                 if assignments and folder.name not in assignments:
                     continue
-                jobs.append(Job(student.name, folder.name, NOTEBOOK, folder,
-                                books.submission_timestamp(coursedir, folder)))
-        return course, coursedir, jobs
-    for student in _students(path):
-        for folder in sorted(p for p in student.iterdir() if p.is_dir() and FOLDER_PATTERN.match(p.name)):
-            if assignments and folder.name not in assignments:
+                if not (folder.is_symlink() or folder.is_dir()):
+                    continue
+                reason = submission_links(folder)
+                timestamp = None if reason else books.submission_timestamp(coursedir, folder)
+                jobs.append(Job(student.name, folder.name, NOTEBOOK, folder, timestamp, reason))
+        return course, coursedir, jobs, refused
+    for student in _entries(path, refused, path.name):
+        for folder in sorted(student.iterdir()):
+            if not FOLDER_PATTERN.match(folder.name) or (assignments and folder.name not in assignments):
                 continue
-            jobs.append(Job(student.name, folder.name, FOLDER, folder / f"{module_name(folder.name)}.py"))
-    return course, coursedir, jobs
-
-
-# -- the worker pool ---------------------------------------------------------------------------
-
-class _Worker:
-    def __init__(self, context, options: dict):
-        from autograder import cohort_worker
-
-        self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=cohort_worker.serve, args=(theirs, options))
-        self.process.start()
-        theirs.close()
-        self.ready = False
-        self.job: Job | None = None
-        self.deadline = time.monotonic() + options["startup_limit"]
-
-    def stop(self) -> None:
-        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-        self.process.join(timeout=10)
-        self.connection.close()
-
-
-class Pool:
-    """``workers`` grading processes; ``run(jobs)`` yields ``(job, result or None, status)``."""
-
-    def __init__(self, workers: int, options: dict):
-        self.context = multiprocessing.get_context("spawn")
-        self.options = options
-        self.workers = [_Worker(self.context, options) for _ in range(workers)]
-        self.failed_starts = 0
-
-    def close(self) -> None:
-        for worker in self.workers:
-            if worker.process.is_alive():
-                try:
-                    worker.connection.send(None)
-                except OSError:
-                    pass
-        for worker in self.workers:
-            worker.process.join(timeout=5)
-            worker.stop()
-
-    def _replace(self, worker: _Worker) -> None:
-        if not worker.ready:
-            self.failed_starts += 1
-            if self.failed_starts > 2 * len(self.workers):
-                raise CohortError("the grading workers could not start (see their stderr)")
-        worker.stop()
-        self.workers[self.workers.index(worker)] = _Worker(self.context, self.options)
-
-    def run(self, jobs: list[Job], message):
-        queue = deque(jobs)
-        limit = self.options["time_limit"]
-        while queue or any(w.job for w in self.workers):
-            for worker in self.workers:
-                if worker.ready and worker.job is None and queue:
-                    worker.job = queue.popleft()
-                    worker.deadline = time.monotonic() + limit
-                    worker.connection.send(message(worker.job))
-            now = time.monotonic()
-            timeout = max(0.0, min(w.deadline for w in self.workers) - now) if self.workers else None
-            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers],
-                         timeout=min(timeout, 1.0))
-            for worker in list(self.workers):
-                if worker.connection in ready or worker.process.sentinel in ready:
-                    try:
-                        answer = worker.connection.recv() if worker.connection.poll() else None
-                    except (EOFError, OSError):
-                        answer = None
-                    if answer is None:
-                        job, worker.job = worker.job, None
-                        self._replace(worker)
-                        if job is not None:
-                            yield job, None, "failed"
-                        elif not queue:
-                            pass
-                        continue
-                    if "ready" in answer:
-                        worker.ready = True
-                        worker.deadline = float("inf")
-                        continue
-                    job, worker.job = worker.job, None
-                    worker.deadline = float("inf")
-                    yield job, answer, answer.get("status", "failed")
-                elif time.monotonic() > worker.deadline:
-                    job, worker.job = worker.job, None
-                    self._replace(worker)
-                    if job is not None:
-                        yield job, None, "timed out"
+            if not (folder.is_symlink() or folder.is_dir()):
+                continue
+            jobs.append(Job(student.name, folder.name, FOLDER, folder / f"{module_name(folder.name)}.py",
+                            refused=submission_links(folder)))
+    return course, coursedir, jobs, refused
 
 
 # -- writing results ---------------------------------------------------------------------------
@@ -210,15 +184,15 @@ def _autograded_folder(coursedir, job: Job) -> Path:
     return Path(coursedir.format_path(coursedir.autograded_directory, job.student, job.assignment))
 
 
-def _commit(gb, coursedir, spec: dict, job: Job, result: dict) -> None:
+def _commit(gb, coursedir, spec: dict, job: Job, result: dict, flagged: bool = False) -> None:
     folder = _autograded_folder(coursedir, job)
     _write_atomic(folder / f"{spec['notebook']}.ipynb", result["autograded"])
-    if job.kind == NOTEBOOK:
+    if job.kind == NOTEBOOK and job.refused is None:
         timestamp_file = job.path / "timestamp.txt"
         if timestamp_file.is_file() and not timestamp_file.is_symlink() and timestamp_file.stat().st_size < 1024:
             _write_atomic(folder / "timestamp.txt", timestamp_file.read_text(errors="replace"))
     books.commit_grades(gb, job.assignment, job.student, job.timestamp, result["scores"],
-                        set(result["unanswered"]))
+                        set(result["unanswered"]), flagged=flagged)
 
 
 def _is_done(done: dict, job: Job, coursedir, spec: dict) -> bool:
@@ -230,18 +204,195 @@ def _is_done(done: dict, job: Job, coursedir, spec: dict) -> bool:
     return (_autograded_folder(coursedir, job) / f"{spec['notebook']}.ipynb").is_file()
 
 
+class BadAnswer(ValueError):
+    """A worker's answer that cannot be committed (too large, not JSON, wrong shape)."""
+
+
+def decode_answer(blob, spec: dict) -> dict:
+    """A worker's answer, checked before anything of it is trusted: size first, then shape.
+
+    Scores are clamped to each cell's maximum: no answer, whatever a worker sends, can give a
+    cell more than its points.
+    """
+    from autograder.cohort_worker import MAX_ANSWER_BYTES
+
+    if not isinstance(blob, (bytes, bytearray)):
+        raise BadAnswer(f"the worker answered {type(blob).__name__}, not bytes")
+    if len(blob) > MAX_ANSWER_BYTES:
+        raise BadAnswer(f"the worker's answer is {len(blob) // 1024**2} MiB, over the "
+                        f"{MAX_ANSWER_BYTES // 1024**2} MiB cap")
+    try:
+        answer = json.loads(blob)
+    except (ValueError, RecursionError) as error:
+        raise BadAnswer(f"the worker's answer is not JSON ({type(error).__name__})") from None
+    if not isinstance(answer, dict) or answer.get("status") not in ("graded", "failed"):
+        raise BadAnswer("the worker's answer has no status")
+    if answer["status"] == "failed":
+        answer["error"] = str(answer.get("error", ""))[:4000]
+        return answer
+    cells = {name: cell for name, cell in spec["grade_cells"].items() if cell["task"]}
+    scores = answer.get("scores")
+    if not isinstance(scores, dict) or not set(scores) <= set(cells):
+        raise BadAnswer("the worker's answer scores cells the assignment does not have")
+    clean = {}
+    for name, value in scores.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BadAnswer(f"the worker's answer scores {name} with {value!r}")
+        clean[name] = float(min(max(value, 0.0), cells[name]["max_score"]))
+    unanswered = answer.get("unanswered", [])
+    if not isinstance(unanswered, list) or not set(map(str, unanswered)) <= set(spec["solution_cells"]):
+        raise BadAnswer("the worker's answer names unknown solution cells")
+    if not isinstance(answer.get("autograded"), str):
+        raise BadAnswer("the worker's answer has no autograded notebook")
+    unreadable = answer.get("unreadable")
+    answer.update(scores=clean, unanswered=[str(u) for u in unanswered],
+                  unreadable=None if unreadable is None else str(unreadable)[:4000])
+    return answer
+
+
+def _failed_result(spec: dict, note: str) -> dict:
+    """0 on every graded cell, the released notebook with ``note``: a submission recorded as failed."""
+    from autograder.cohort_notebooks import autograded_notebook
+    from autograder.notebook import task_feedback
+
+    outputs = {name: task_feedback(cell["task"], 0, cell["max_score"], [], [note])
+               for name, cell in spec["grade_cells"].items() if cell["task"]}
+    return {"scores": {name: 0.0 for name in outputs}, "unanswered": [],
+            "autograded": autograded_notebook(None, spec, outputs, note)}
+
+
+# -- the cluster -------------------------------------------------------------------------------
+
+def call_with_timeout(function, seconds: float, what: str):
+    """``function()`` in a helper thread; CohortError when it takes more than ``seconds``.
+
+    For the Dask calls that have no timeout of their own: no exchange may hang the run.
+    """
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = function()
+        except BaseException as error:  # noqa: BLE001  (re-raised in the caller)
+            box["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True, name=f"grade-cohort: {what}")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise CohortError(f"{what} did not answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+@contextlib.contextmanager
+def cluster(scheduler: str | None, workers: int, startup_limit: float, exchange_timeout: float):
+    """A connected ``distributed.Client``: to ``scheduler``, or to an embedded LocalCluster."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Dask's worker processes are daemons by default, and a daemon may not start the sandbox's
+    # children; one task at a time per worker thread, so that a worker that dies takes no
+    # queued classmate's submission down with it (each death counts against a task).
+    dask.config.set({"distributed.worker.daemon": False,
+                     "distributed.scheduler.worker-saturation": 1.0})
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    local = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=exchange_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as error:
+                raise CohortError(f"no Dask scheduler answered at {scheduler} within "
+                                  f"{exchange_timeout:g} s ({error})") from None
+        else:
+            local = call_with_timeout(
+                lambda: LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=logging.CRITICAL),
+                startup_limit, "starting the local Dask cluster")
+            client = Client(local, timeout=exchange_timeout, set_as_default=False)
+        try:
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                call_with_timeout(lambda: client.close(timeout=exchange_timeout), exchange_timeout + 5,
+                                  "closing the Dask client")
+    finally:
+        if local is not None:
+            with contextlib.suppress(Exception):
+                call_with_timeout(lambda: local.close(timeout=exchange_timeout), exchange_timeout + 5,
+                                  "stopping the local Dask cluster")
+
+
+def prepare_workers(client, startup_limit: float) -> list[dict]:
+    """Wait for a worker, prepare every worker (Keras imported once each); their reports."""
+    from autograder.cohort_worker import GraderPlugin, worker_report
+
+    try:
+        call_with_timeout(lambda: client.wait_for_workers(1, timeout=startup_limit), startup_limit + 10,
+                          "waiting for a Dask worker")
+    except (TimeoutError, CohortError):
+        raise CohortError(f"no Dask worker joined the scheduler within {startup_limit:g} s") from None
+    call_with_timeout(lambda: client.register_plugin(GraderPlugin()), startup_limit,
+                      "preparing the Dask workers (importing Keras)")
+    reports = call_with_timeout(lambda: client.run(worker_report, on_error="return"), startup_limit,
+                                "asking the Dask workers for their isolation")
+    good = [r for r in reports.values() if isinstance(r, dict)]
+    if not good:
+        raise CohortError(f"no Dask worker could be prepared: {next(iter(reports.values()), 'none answered')}")
+    return good
+
+
+def weakest_isolation(reports: list[dict]) -> dict:
+    weakest = min((r["isolation"] for r in reports), key=lambda i: LEVELS.get(i.get("level"), 0))
+    missing = sorted({m for r in reports for m in r["isolation"].get("missing", [])})
+    return {**weakest, "missing": missing, "workers": len(reports)}
+
+
+def isolation_refusal(isolation: dict, where: str) -> str:
+    missing = "; ".join(isolation.get("missing", [])) or "unknown"
+    return (f"grade-cohort grades other people's work and needs full isolation of learner code, "
+            f"but {where} gives {isolation.get('level', 'none')!r} isolation (missing: {missing}). "
+            "Pass --allow-weak-isolation to grade anyway; the summary will say which isolation was in force")
+
+
 # -- the whole run -----------------------------------------------------------------------------
+
+def _gradebook(coursedir, course: Path):
+    """The course's gradebook, opened; CohortError (one line) when there is none."""
+    url = coursedir.db_url
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        if not database.is_file():
+            raise CohortError(f"{course} has no gradebook ({database} does not exist): run "
+                              "`nbgrader generate_assignment ASSIGNMENT` in the course first")
+    try:
+        return books.open_gradebook(coursedir)
+    except Exception as error:  # noqa: BLE001  (alembic, a locked or corrupt file: say it in one line)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CohortError(f"the gradebook {url} could not be opened: {type(error).__name__}: {first}") from None
+
 
 def grade_cohort(path: Path, course: Path | None = None, assignments: list[str] | None = None,
                  workers: int | None = None, force: bool = False, time_limit: float = 300.0,
                  call_timeout: float = 5.0, seed: int | None = None, progress: bool = True,
-                 log=print) -> Summary:
+                 log=print, scheduler: str | None = None, allow_weak_isolation: bool = False,
+                 retry_failed: bool = False, startup_limit: float = 600.0,
+                 stall_limit: float | None = None, exchange_timeout: float = EXCHANGE_TIMEOUT,
+                 watchdog: bool = False) -> Summary:
     """Grade every submission under ``path`` that is not yet done; returns the summary."""
+    from autograder.cohort_worker import isolation
+
     started = time.monotonic()
-    course, coursedir, jobs = discover(Path(path), course, assignments)
-    summary = Summary()
+    course, coursedir, jobs, refused = discover(Path(path), course, assignments)
+    summary = Summary(refused=refused, scheduler=scheduler or "embedded LocalCluster")
+    if not scheduler:  # the workers will be on this machine: refuse before starting any
+        summary.isolation = isolation()
+        if summary.isolation.get("level") != "full" and not allow_weak_isolation:
+            raise CohortError(isolation_refusal(summary.isolation, "this machine"))
     specs: dict[str, dict] = {}
-    with books.open_gradebook(coursedir) as gb:
+    with _gradebook(coursedir, course) as gb:
         todo = []
         done_by_assignment = {}
         for job in jobs:
@@ -251,43 +402,184 @@ def grade_cohort(path: Path, course: Path | None = None, assignments: list[str] 
                 except books.MissingEntry as error:
                     raise CohortError(f"{error}: run `nbgrader generate_assignment {job.assignment}` "
                                       "in the course first") from None
-                done_by_assignment[job.assignment] = books.done_submissions(gb, specs[job.assignment])
+                done_by_assignment[job.assignment] = books.done_submissions(
+                    gb, specs[job.assignment], flagged_done=not retry_failed)
             if not force and _is_done(done_by_assignment[job.assignment], job, coursedir, specs[job.assignment]):
                 summary.skipped += 1
             else:
                 todo.append(job)
         gb.db.commit()  # end the read transaction: nothing is held while workers grade
         if todo:
-            _run(todo, specs, gb, coursedir, summary, workers, time_limit, call_timeout, seed, progress, log)
+            count = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+            run = _Run(todo, specs, gb, coursedir, summary, seed=seed, time_limit=time_limit,
+                       call_timeout=call_timeout, startup_limit=startup_limit,
+                       stall_limit=stall_limit or (time_limit + startup_limit),
+                       exchange_timeout=exchange_timeout, allow_weak=allow_weak_isolation)
+            with cluster(scheduler, count, startup_limit, exchange_timeout) as client:
+                run.go(client, progress, watchdog)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _run(todo, specs, gb, coursedir, summary, workers, time_limit, call_timeout, seed, progress, log):
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+class _Run:
+    """One pass over the cluster: submit (a bounded window), watch, commit, in this thread only."""
 
-    count = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    options = {"call_timeout": call_timeout, "time_limit": time_limit, "startup_limit": 600.0}
-    pool = Pool(count, options)
-    columns = [TextColumn("[bold]grading[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    bar = Progress(*columns, disable=not progress, transient=False)
-    try:
-        with bar:
-            task = bar.add_task(f"{len(todo)} submissions on {count} workers", total=len(todo))
-            for job, result, status in pool.run(todo, lambda j: j.message(specs[j.assignment], seed)):
-                name = f"{job.student}/{job.assignment}"
-                if status == "graded":
-                    _commit(gb, coursedir, specs[job.assignment], job, result)
-                    summary.graded += 1
-                    if result.get("unreadable"):
-                        summary.unreadable.append(f"{name}: {result['unreadable']}")
-                elif status == "timed out":
-                    summary.timed_out.append(name)
-                else:
-                    detail = (result or {}).get("error", "the grading worker died")
-                    summary.failed.append(f"{name}: {detail.splitlines()[0] if detail else ''}")
-                bar.advance(task)
-    finally:
-        pool.close()
+    def __init__(self, todo, specs, gb, coursedir, summary, **options):
+        self.todo, self.specs, self.gb, self.coursedir, self.summary = todo, specs, gb, coursedir, summary
+        self.options = options
+        self.started: dict[str, tuple[str, float]] = {}  # key -> (worker address, monotonic start)
+        self.lock = threading.Lock()
+        self.heartbeat = time.monotonic()
+        self.finished = False
+
+    # events from the workers (called on the client's event-loop thread)
+    def _on_event(self, event) -> None:
+        message = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        if isinstance(message, dict) and isinstance(message.get("key"), str):
+            with self.lock:
+                self.started[message["key"]] = (str(message.get("worker", "")), time.monotonic())
+
+    def _watchdog(self) -> None:
+        """Stops the whole process if this client's own loop stops turning (a hang in any call)."""
+        limit = self.options["stall_limit"] + self.options["exchange_timeout"]
+        while not self.finished:
+            time.sleep(1.0)
+            if not self.finished and time.monotonic() - self.heartbeat > limit:
+                os.write(2, (f"\nautograder: grade-cohort made no progress for {limit:g} s and stopped; "
+                             "every submission graded so far is committed: run it again to go on\n").encode())
+                os._exit(3)
+
+    def go(self, client, progress: bool, watchdog: bool) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        from autograder.cohort_worker import EVENT_TOPIC, grade_job
+
+        options, summary = self.options, self.summary
+        if watchdog:
+            threading.Thread(target=self._watchdog, daemon=True, name="grade-cohort watchdog").start()
+        reports = prepare_workers(client, options["startup_limit"])
+        summary.isolation = weakest_isolation(reports)
+        summary.workers = len(reports)
+        if summary.isolation.get("level") != "full" and not options["allow_weak"]:
+            raise CohortError(isolation_refusal(summary.isolation, f"a worker of {summary.scheduler}"))
+        client.subscribe_topic(EVENT_TOPIC, self._on_event)
+        self.heartbeat = time.monotonic()
+
+        queue = deque(self.todo)
+        inflight: dict[str, tuple[object, Job, float]] = {}
+        window = 2 * max(1, summary.workers) + 2
+        columns = [TextColumn("[bold]grading[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        bar = Progress(*columns, disable=not progress, transient=False)
+        last_progress = time.monotonic()
+        task_options = {"call_timeout": options["call_timeout"]}
+        try:
+            with bar:
+                task = bar.add_task(f"{len(self.todo)} submissions on {summary.workers} Dask workers",
+                                    total=len(self.todo))
+                while queue or inflight:
+                    self.heartbeat = now = time.monotonic()
+                    while queue and len(inflight) < window:
+                        job = queue.popleft()
+                        key = f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
+                        message = job.message(self.specs[job.assignment], options["seed"], key)
+                        future = client.submit(grade_job, message, task_options, key=key, pure=False)
+                        inflight[key] = (future, job, now)
+                    done = [key for key, (future, _, _) in inflight.items() if future.done()]
+                    for key in done:
+                        future, job, _ = inflight.pop(key)
+                        self._settle(future, job)
+                        with self.lock:
+                            self.started.pop(key, None)
+                        bar.advance(task)
+                        last_progress = time.monotonic()
+                    with self.lock:
+                        late = [(k, w) for k, (w, t) in self.started.items()
+                                if k in inflight and time.monotonic() - t > options["time_limit"]]
+                        if self.started:
+                            last_progress = max(last_progress, max(t for _, t in self.started.values()))
+                    for key, worker in late:
+                        future, job, _ = inflight.pop(key)
+                        with self.lock:
+                            self.started.pop(key, None)
+                        self._time_out(client, future, job, worker)
+                        bar.advance(task)
+                        last_progress = time.monotonic()
+                    if inflight and time.monotonic() - last_progress > options["stall_limit"]:
+                        left = len(inflight) + len(queue)
+                        raise CohortError(
+                            f"the Dask cluster made no progress for {options['stall_limit']:g} s "
+                            f"({left} submissions left, {summary.graded} graded and committed); "
+                            "check its workers and run grade-cohort again to go on")
+                    if not done and not late:
+                        time.sleep(0.1)
+        finally:
+            self.finished = True
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(EVENT_TOPIC)
+            for future, _, _ in inflight.values():
+                with contextlib.suppress(Exception):
+                    future.cancel()
+
+    def _settle(self, future, job: Job) -> None:
+        from distributed.scheduler import KilledWorker
+
+        summary, spec = self.summary, self.specs[job.assignment]
+        timeout = self.options["exchange_timeout"]
+        try:
+            if future.status == "finished":
+                answer = decode_answer(future.result(timeout=timeout), spec)
+            elif future.status == "error":
+                error = future.exception(timeout=timeout)
+                if isinstance(error, KilledWorker):
+                    tries = getattr(error, "allowed_failures", None)
+                    tries = f"{tries + 1} tries" if isinstance(tries, int) else "every try"
+                    note = (f"the grader could not grade this submission: every grading worker it ran on "
+                            f"stopped ({tries}); it is recorded as 0 and left for a person to look at")
+                    _commit(self.gb, self.coursedir, spec, job, _failed_result(spec, note), flagged=True)
+                    summary.killed_workers.append(f"{job.name}: {tries}")
+                    return
+                summary.failed.append(f"{job.name}: {type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}")
+                return
+            else:
+                summary.failed.append(f"{job.name}: the cluster dropped it ({future.status})")
+                return
+        except BadAnswer as error:
+            summary.failed.append(f"{job.name}: {error}")
+            return
+        except Exception as error:  # noqa: BLE001  (a lost exchange: not graded, a rerun retries it)
+            summary.failed.append(f"{job.name}: {type(error).__name__}: {error}"[:400])
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                future.release()
+        if answer["status"] != "graded":
+            detail = answer.get("error", "") or "the grading worker failed"
+            summary.failed.append(f"{job.name}: {detail.splitlines()[0]}")
+            return
+        level = answer.get("isolation", "none")
+        if LEVELS.get(level, 0) < LEVELS["full"] and not self.options["allow_weak"]:
+            summary.failed.append(f"{job.name}: graded on a worker with {level!r} isolation, so not recorded")
+            return
+        _commit(self.gb, self.coursedir, spec, job, answer)
+        summary.graded += 1
+        if answer.get("unreadable"):
+            summary.unreadable.append(f"{job.name}: {answer['unreadable']}")
+
+    def _time_out(self, client, future, job: Job, worker: str) -> None:
+        """Cancel the submission and restart the worker stuck in it (in the background)."""
+        self.summary.timed_out.append(job.name)
+        with contextlib.suppress(Exception):
+            future.cancel()
+        timeout = self.options["exchange_timeout"]
+
+        def restart():
+            try:
+                client.restart_workers([worker], timeout=timeout, raise_for_error=False)
+            except Exception:  # noqa: BLE001  (no nanny: ask the worker to end itself)
+                with contextlib.suppress(Exception):
+                    client.run(os._exit, 1, workers=[worker], wait=False)
+
+        if worker:
+            threading.Thread(target=restart, daemon=True, name=f"restart {worker}").start()

@@ -38,8 +38,38 @@ KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctio
                    ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
+MAX_DEPTH = 64  # a notebook's JSON is a few levels deep; 100k-deep nesting is an attack
+MAX_ENTRIES = 2000  # files and folders in one submission folder
+
+
 class Unreadable(Exception):
     """The submission's file could not be used; the message is for the learner."""
+
+
+def submission_links(folder: Path, limit: int = MAX_ENTRIES) -> str | None:
+    """Why ``folder`` (a submission) may not be graded: a symbolic link in it, or too many files.
+
+    Nothing is followed: the folder itself, every file and every sub-folder is looked at with
+    ``lstat``. ``None`` when the submission is fine.
+    """
+    try:
+        if os.path.islink(folder):
+            return f"{folder.name} is a symbolic link; submissions may not contain links"
+        pending, seen = [folder], 0
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > limit:
+                        return f"{folder.name} holds more than {limit} files and folders"
+                    if entry.is_symlink():
+                        where = Path(entry.path).relative_to(folder.parent)
+                        return f"{where} is a symbolic link; submissions may not contain links"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+    except OSError as error:
+        return f"{folder.name} could not be read ({error.strerror or error})"
+    return None
 
 
 def read_regular_file(path: Path, limit: int) -> str:
@@ -48,28 +78,62 @@ def read_regular_file(path: Path, limit: int) -> str:
         info = os.lstat(path)
     except FileNotFoundError:
         raise Unreadable(f"{path.name} was not submitted") from None
+    except OSError as error:
+        raise Unreadable(f"{path.name} could not be read ({error.strerror or error})") from None
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
         raise Unreadable(f"{path.name} is not a plain file (a link?), so it was not graded")
     if info.st_size > limit:
         raise Unreadable(f"{path.name} is {info.st_size // 1024**2} MiB, more than the "
                          f"{limit // 1024**2} MiB a submission may be")
-    with open(path, "rb") as handle:
-        return handle.read(limit + 1).decode("utf-8", errors="replace")
+    try:
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise Unreadable(f"{path.name} could not be read ({error.strerror or error})") from None
+    if len(data) > limit:
+        raise Unreadable(f"{path.name} is more than the {limit // 1024**2} MiB a submission may be")
+    return data.decode("utf-8", errors="replace")
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    text = read_regular_file(path, MAX_NOTEBOOK_BYTES)
+def _depth(data, limit: int) -> int:
+    """How deeply ``data`` nests (iteratively: no recursion on a hostile document)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+def parse_notebook(text: str, name: str) -> nbformat.NotebookNode:
+    """The notebook in ``text``; Unreadable ("could not be read: ...") when it is not one."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise Unreadable(f"{path.name} is not valid notebook JSON ({error})") from None
+        raise Unreadable(f"{name} could not be read: not valid notebook JSON ({error})") from None
+    except (RecursionError, MemoryError):
+        raise Unreadable(f"{name} could not be read: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise Unreadable(f"{path.name} is not a notebook (no list of cells)")
+        raise Unreadable(f"{name} could not be read: not a notebook (no list of cells)")
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise Unreadable(f"{name} could not be read: its JSON is nested more than {MAX_DEPTH} levels deep")
     try:
         return nbformat.reads(text, as_version=4)
     except Exception:  # noqa: BLE001  (odd but usable: keep what looks like cells)
         cells = [c for c in data["cells"] if isinstance(c, dict)]
-        return nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        try:
+            return nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        except Exception:  # noqa: BLE001
+            raise Unreadable(f"{name} could not be read: its cells are not notebook cells") from None
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return parse_notebook(read_regular_file(path, MAX_NOTEBOOK_BYTES), path.name)
 
 
 def _grade_id(cell) -> str | None:
@@ -118,6 +182,9 @@ def module_from_cells(setup: list[str], cells: list[tuple[str, str]]) -> tuple[s
     for label, source in cells:
         try:
             tree = ast.parse(_without_magics(source))
+        except (RecursionError, MemoryError):
+            notes.append(f"{label} is nested too deeply to read, so it was left out")
+            continue
         except (SyntaxError, ValueError) as error:
             line = f" (line {error.lineno})" if getattr(error, "lineno", None) else ""
             notes.append(f"{label} has a syntax error{line}, so it was left out: {error.msg if hasattr(error, 'msg') else error}")

@@ -89,15 +89,30 @@ def submission_timestamp(coursedir: CourseDirectory, path: Path):
         return None
 
 
-def done_submissions(gb: Gradebook, spec: dict) -> dict[str, object]:
-    """``{student: timestamp}`` of the submissions whose every task cell has an auto score."""
+def done_submissions(gb: Gradebook, spec: dict, flagged_done: bool = True) -> dict[str, object]:
+    """``{student: timestamp}`` of the submissions whose every task cell has an auto score.
+
+    A submission recorded as failed by :func:`commit_grades` (``flagged``: auto scores of 0 that
+    still need a person) counts as done unless ``flagged_done`` is False (``--retry-failed``).
+    """
     tasks = {n for n, c in spec["grade_cells"].items() if c["task"]}
     done = {}
     for submission in gb.find_assignment(spec["assignment"]).submissions:
-        scored = {g.cell.name for nb in submission.notebooks for g in nb.grades if g.auto_score is not None}
-        if tasks <= scored:
-            done[submission.student_id] = submission.timestamp
+        grades = [g for nb in submission.notebooks for g in nb.grades if g.cell.name in tasks]
+        scored = {g.cell.name for g in grades if g.auto_score is not None}
+        if not tasks <= scored:
+            continue
+        if not flagged_done and is_flagged(grades):
+            continue
+        done[submission.student_id] = submission.timestamp
     return done
+
+
+def is_flagged(grades) -> bool:
+    """Recorded as failed: every auto score set and still needing a person, none given yet."""
+    grades = list(grades)
+    return bool(grades) and all(g.auto_score is not None and g.needs_manual_grade and g.manual_score is None
+                                for g in grades)
 
 
 def _new_submission(gb: Gradebook, assignment: str, student_id: str) -> SubmittedAssignment:
@@ -118,15 +133,17 @@ def _new_submission(gb: Gradebook, assignment: str, student_id: str) -> Submitte
 
 
 def commit_grades(gb: Gradebook, assignment: str, student_id: str, timestamp, scores: dict[str, float],
-                  unanswered: set[str], retries: int = 20) -> None:
+                  unanswered: set[str], retries: int = 20, flagged: bool = False) -> None:
     """Write one submission's grades in one transaction (retried while another writer holds the lock).
 
     ``scores`` maps a grade cell to its auto score (a grade cell not in it gets none and needs
     manual grading); ``unanswered`` names the solution cells left as released ("No response.").
+    ``flagged``: the submission could not be graded (it stopped every worker it ran on): its
+    scores are recorded and every grade cell is left needing a person.
     """
     for attempt in range(retries):
         try:
-            _write(gb, assignment, student_id, timestamp, scores, unanswered)
+            _write(gb, assignment, student_id, timestamp, scores, unanswered, flagged)
             gb.db.commit()
             return
         except OperationalError:
@@ -139,7 +156,7 @@ def commit_grades(gb: Gradebook, assignment: str, student_id: str, timestamp, sc
             raise
 
 
-def _write(gb, assignment, student_id, timestamp, scores, unanswered) -> None:
+def _write(gb, assignment, student_id, timestamp, scores, unanswered, flagged=False) -> None:
     db = gb.db
     if db.get(Student, student_id) is None:
         db.add(Student(id=student_id))
@@ -156,6 +173,6 @@ def _write(gb, assignment, student_id, timestamp, scores, unanswered) -> None:
         for grade in notebook.grades:
             name = names.get(grade.cell_id)
             grade.auto_score = scores.get(name)
-            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            grade.needs_manual_grade = flagged or grade.manual_score is not None or grade.auto_score is None
         for comment in notebook.comments:
             comment.auto_comment = "No response." if names.get(comment.cell_id) in unanswered else None

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox
+from autograder import own_work, sandbox
+from autograder.api import CheckFailed
 from autograder.locate import find_module
 from grimoire.topics import module_name
 
@@ -56,9 +57,29 @@ def submission(request):
         raise pytest.UsageError("--submission DIR is required to run the hidden checks")
     topic = topic_of(request.module.__file__)
     module = module_name(topic)
-    path = find_module(Path(root), topic, module)
-    with sandbox.Sandbox(module, path, timeout=request.config.getoption("--check-timeout")) as box:
+    path, refusal = find_module(Path(root), topic, module)
+    rules = getattr(request.module, "OWN_WORK", {})
+    tasks = {_task_of(item) for item in request.session.items if item.module is request.module}
+    with sandbox.Sandbox(module, path, timeout=request.config.getoption("--check-timeout"),
+                         block_frameworks=own_work.blocks_frameworks(rules, tasks - {None}),
+                         refusal=refusal) as box:
+        box.own_work = own_work.violations(box.source if path is not None else None, rules)
         yield box
+
+
+def _task_of(item):
+    marker = item.get_closest_marker("task")
+    return marker.args[0] if marker else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A task whose code breaks its topic's own-work rule fails every check, with the rule."""
+    box = pyfuncitem.funcargs.get("submission")
+    broken = getattr(box, "own_work", {}).get(_task_of(pyfuncitem))
+    if broken:
+        raise CheckFailed(broken)
+    return None
 
 
 @pytest.fixture

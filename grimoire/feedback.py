@@ -52,7 +52,9 @@ def type_name(value) -> str:
 
 def describe(value) -> str:
     """`(13, 13, 32)`, `7840.0 (a float)`, `<tf.Tensor ...>`: what came back, in brief."""
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 120 else f"{value[:100]!r}... (a string of {len(value)} characters)"
+    if isinstance(value, bool) or value is None:
         return repr(value)
     if type(value) is int or type(value) is tuple and all(type(v) is int for v in value):
         return repr(value)
