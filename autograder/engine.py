@@ -119,6 +119,9 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
         detail = "\n".join(collector.errors) or output.getvalue()[-3000:]
         raise GraderError(f"the hidden checks could not run (pytest exit {int(exit_code)}):\n{detail}")
     report = _report(collector.checks.values(), files, seen_seed.get("seed"))
+    from autograder.isolation import describe
+
+    report["isolation"] = describe()
     if collector.faults:
         report["grader_faults"] = collector.faults
     return report
