@@ -63,3 +63,9 @@ class WrappingCSSHTMLHeaderPreprocessor(CSSHTMLHeaderPreprocessor):
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, WrappingCSSHTMLHeaderPreprocessor]
+
+# --- autograde: the kit's sandbox grades; no cell of a submission runs in a kernel --------------
+# (autograder/nbgrader_grading.py: the same checks and sandbox as `autograder grade-cohort`)
+from autograder.nbgrader_grading import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()

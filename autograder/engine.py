@@ -54,7 +54,7 @@ class _Collector:
             return
         entry = self.checks.setdefault(report.nodeid, {
             "topic": props["topic"],
-            "name": report.nodeid.split("::")[-1].removeprefix("test_"),
+            "name": report.nodeid.split("::")[-1].removeprefix("test_").split("[")[0],
             "task": props["task"],
             "passed": True,
             "points": 0,
@@ -79,6 +79,22 @@ def _short_longrepr(report) -> str:
     return crash.message if crash is not None else str(report.longrepr)[-500:]
 
 
+def grade_each_seed(submission: Path, seeds: list[int], topics: list[str] | None = None,
+                    checks: list[str] | None = None, timeout: float | None = None) -> dict[int, dict]:
+    """``{seed: report}``: every randomized check run once per seed, in one session and sandbox.
+
+    For the kit's own tests (a catalogued mistake must be caught with every seed); a check that
+    takes no ``rng`` runs once and counts for every seed.
+    """
+    collector = _run(submission, topics, seeds[0], timeout, None, checks, seeds)
+    reports = {}
+    for seed in seeds:
+        entries = [dict(e) for key, e in collector.checks.items()
+                   if f"[seed{seed}]" in key or "[seed" not in key]
+        reports[seed] = _report(entries, check_files(topics), seed)
+    return reports
+
+
 def grade(submission: Path, topics: list[str] | None = None, seed: int | None = None,
           timeout: float | None = None, pictures: Path | None = None,
           checks: list[str] | None = None) -> dict:
@@ -86,6 +102,17 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
 
     ``checks`` (names as in the report) runs only those checks, for the kit's own tests.
     """
+    collector = _run(submission, topics, seed, timeout, pictures, checks)
+    report = _report(collector.checks.values(), check_files(topics), collector.seed)
+    from autograder.isolation import describe
+
+    report["isolation"] = describe()
+    if collector.faults:
+        report["grader_faults"] = collector.faults
+    return report
+
+
+def _run(submission, topics, seed, timeout, pictures, checks, seeds=None) -> "_Collector":
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise GraderError(f"{submission} is not a folder")
@@ -101,6 +128,8 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
     ]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if seeds:
+        args += ["--seeds", ",".join(str(s) for s in seeds)]
     if timeout is not None:
         args += ["--check-timeout", str(timeout)]
     if pictures is not None:
@@ -118,13 +147,8 @@ def grade(submission: Path, topics: list[str] | None = None, seed: int | None = 
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or collector.errors:
         detail = "\n".join(collector.errors) or output.getvalue()[-3000:]
         raise GraderError(f"the hidden checks could not run (pytest exit {int(exit_code)}):\n{detail}")
-    report = _report(collector.checks.values(), files, seen_seed.get("seed"))
-    from autograder.isolation import describe
-
-    report["isolation"] = describe()
-    if collector.faults:
-        report["grader_faults"] = collector.faults
-    return report
+    collector.seed = seen_seed.get("seed")
+    return collector
 
 
 def _report(checks, files: list[Path], seed) -> dict:

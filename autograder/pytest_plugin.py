@@ -26,6 +26,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("autograder")
     group.addoption("--submission", default=None, help="folder laid out like exercises/")
     group.addoption("--seed", type=int, default=None, help=SEED_ENV_HELP)
+    group.addoption("--seeds", default=None,
+                    help="comma-separated seeds: every randomized check runs once per seed (self-checks)")
     group.addoption("--check-timeout", type=float, default=sandbox.DEFAULT_TIMEOUT,
                     help="seconds one call into the submission may take")
     group.addoption("--pictures", default=None,
@@ -93,11 +95,23 @@ def pictures(request):
     return path
 
 
+def pytest_generate_tests(metafunc):
+    seeds = metafunc.config.getoption("--seeds", default=None)
+    if seeds and "check_seed" in metafunc.fixturenames:
+        values = [int(s) for s in seeds.split(",") if s.strip()]
+        metafunc.parametrize("check_seed", values, ids=[f"seed{v}" for v in values], indirect=True)
+
+
 @pytest.fixture
-def rng(request):
+def check_seed(request):
+    """The seed of this run of a check: ``--seed``, or one of ``--seeds``."""
+    return getattr(request, "param", request.config.option.seed)
+
+
+@pytest.fixture
+def rng(request, check_seed):
     """A NumPy generator seeded from the run's seed and the check's name (reproducible)."""
-    seed = request.config.option.seed
-    return np.random.default_rng([seed, zlib.crc32(request.node.name.encode())])
+    return np.random.default_rng([check_seed, zlib.crc32(request.node.originalname.encode())])
 
 
 @pytest.hookimpl(hookwrapper=True)

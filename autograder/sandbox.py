@@ -147,7 +147,7 @@ class Sandbox:
                 reason = ("sent an answer the grader could not read (too large, over "
                           f"{MAX_ANSWER_BYTES // 1024**2} MB, or garbled)")
             else:
-                reason = "ended its process (os._exit, a crash, or killed for too much memory or output?)"
+                reason = "ended the Python process (os._exit, a crash, or killed for too much memory or output?)"
             raise SubmissionError(f"{describe} {reason}") from None
 
     def _receive(self, timeout: float, describe: str, target) -> dict:

@@ -4,8 +4,11 @@
 - A failed visible check prints its teaching message alone: the call, what came back, what
   was expected, and why.
 - A broken module (a syntax error, say) costs its own topic only: the others still run.
-- The run ends with one line per topic (checks passed, points, progress), the next thing to
+- The run ends with one line per topic (visible checks passed, progress), the next thing to
   try, and hints: the first hint of each failing task, or every hint with ``--hints``.
+- Points are never claimed from visible checks. Once every visible check of a topic passes, the
+  hidden checks grade that topic (the sandboxed grader, on a copy of the learner's module
+  alone) and the line shows the points they give; ``--no-hidden`` skips that.
 - TensorFlow is imported quietly, once, and only when a topic needs it.
 """
 
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,10 +32,13 @@ NEEDS_KERAS = re.compile(r"^\s*(import|from)\s+(keras|tensorflow)\b", re.MULTILI
 _results: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
 _broken: dict[str, str] = {}
 _folders: dict[str, Path] = {}
+MAX_HIDDEN_SHOWN = 5
 
 
 def pytest_addoption(parser):
     parser.addoption("--hints", action="store_true", help="show every hint of the topics run")
+    parser.addoption("--no-hidden", action="store_true",
+                     help="do not run the hidden checks of topics whose visible checks all pass")
 
 
 def pytest_configure(config):
@@ -103,32 +111,81 @@ def _progress(done: int, total: int, width: int = 10) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
+def hidden_scores(modules: dict[str, Path]) -> dict[str, dict | str]:
+    """Grade topics with the hidden checks: ``{topic folder: topic report, or why it could not}``.
+
+    The grader sees a temporary folder holding only each learner module (never the visible
+    tests or anything else of the workspace), and runs the learner's code in its sandbox.
+    """
+    from autograder.engine import grade
+
+    with tempfile.TemporaryDirectory(prefix="grimoire-hidden-") as scratch:
+        for topic, module in modules.items():
+            (Path(scratch) / topic).mkdir()
+            shutil.copyfile(module, Path(scratch) / topic / module.name)
+        try:
+            report = grade(Path(scratch), topics=list(modules))
+        except Exception as error:  # noqa: BLE001  (the grader broke: say so, claim nothing)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return {topic: f"the hidden checks could not run ({reason})" for topic in modules}
+    return {topic: report["topics"][module.stem] for topic, module in modules.items()}
+
+
+def _hidden_line(result: dict | str) -> str:
+    if isinstance(result, str):
+        return result
+    return f"hidden checks: {result['score']:g}/{result['max_score']:g} points"
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     topics = sorted(set(_results) | set(_broken))
     if not topics:
         return
     write = terminalreporter.write_line
-    terminalreporter.section("TF Grimoire")
     next_step, hints, done_topics = None, [], 0
+    infos, modules, states = {}, {}, {}
     for topic in topics:
-        info = _topic_info(_folders[topic])
+        info = infos[topic] = _topic_info(_folders[topic])
+        statuses = [s for runs in _results.get(topic, {}).values() for s in runs]
+        module = _folders[topic] / f"{info.get('module', topic[3:])}.py"
+        if topic in _broken:
+            states[topic] = "broken"
+        elif statuses and all(s == "passed" for s in statuses):
+            states[topic] = "passed"
+            modules[topic] = module
+        elif statuses and all(s == "not started" for s in statuses):
+            states[topic] = "not started"
+        else:
+            states[topic] = "in progress"
+    hidden = {}
+    if modules and not config.getoption("--no-hidden"):
+        terminalreporter.write_line("Every visible check of " + ", ".join(modules)
+                                    + " passes: running the hidden checks...")
+        hidden = hidden_scores({t: m for t, m in modules.items() if m.is_file()})
+    terminalreporter.section("TF Grimoire")
+    lost = []
+    for topic in topics:
+        info, state = infos[topic], states[topic]
         tasks = _results.get(topic, {})
         statuses = [s for runs in tasks.values() for s in runs]
-        passed = statuses.count("passed")
-        points = {t["name"]: t["points"] for t in info["tasks"]}
-        earned = sum(points.get(name, 0) for name, runs in tasks.items()
-                     if runs and all(s == "passed" for s in runs))
-        if topic in _broken:
-            state, markup = f"cannot be imported: {_broken[topic]}", {"red": True}
-        elif statuses and all(s == "passed" for s in statuses):
-            state, markup = "done", {"green": True}
-            done_topics += 1
-        elif statuses and all(s == "not started" for s in statuses):
-            state, markup = "not started", {"yellow": True}
+        checks = f"{statuses.count('passed')}/{len(statuses)} visible checks pass"
+        if state == "broken":
+            line, markup = f"cannot be imported: {_broken[topic]}", {"red": True}
+        elif state == "passed":
+            result = hidden.get(topic)
+            if result is None:
+                line, markup = f"{checks}  (hidden checks not run)", {"green": True}
+                done_topics += 1
+            elif isinstance(result, str) or result["score"] < result["max_score"]:
+                line, markup = f"{checks}  {_hidden_line(result)}", {"yellow": True}
+                if not isinstance(result, str):
+                    lost += [(topic, c) for c in result["checks"] if not c["passed"]]
+            else:
+                line, markup = f"{checks}  {_hidden_line(result)}  done", {"green": True}
+                done_topics += 1
         else:
-            state, markup = "in progress", {"yellow": True}
-        write(f"{topic:28} {passed}/{len(statuses)} checks  {earned}/{sum(points.values())} points  {state}",
-              **markup)
+            line, markup = f"{checks}  {state}", {"yellow": True}
+        write(f"{topic:28} {line}", **markup)
         module_path = os.path.relpath(_folders[topic] / f"{info.get('module', topic[3:])}.py")
         for task in info["tasks"]:
             runs = tasks.get(task["name"], [])
@@ -139,14 +196,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             failing = "failed" in runs
             shown = task["hints"] if config.getoption("--hints") else task["hints"][:1] if failing else []
             hints += [f"{task['name']}: {hint}" for hint in shown]
-        if topic in _broken and next_step is None:
+        if state == "broken" and next_step is None:
             next_step = f"fix {module_path} so that Python can import it"
     write(f"{_progress(done_topics, len(topics))} {done_topics}/{len(topics)} topics done", bold=True)
+    if lost:
+        write("Hidden checks that fail (they try other inputs than the visible ones):")
+        for topic, check in lost[:MAX_HIDDEN_SHOWN]:
+            write(f"  - {topic} {check['name'].replace('_', ' ')}: {check['message']}")
+        if len(lost) > MAX_HIDDEN_SHOWN:
+            write(f"  ... and {len(lost) - MAX_HIDDEN_SHOWN} more: `make grade` lists them all")
     if next_step:
         write(f"Next: {next_step}", bold=True)
+    elif lost:
+        write(f"Next: {lost[0][1]['task']} in {lost[0][0]}: the visible checks pass, a hidden one does not",
+              bold=True)
+    elif hidden:
+        write("Every visible and hidden check passes.", green=True)
     else:
-        write("All visible checks pass. Hidden checks grade your work: `autograder grade exercises`.",
-              green=True)
+        write("All visible checks pass. The hidden checks grade your work: `make grade`.", green=True)
     if hints:
         write("Hints:" if config.getoption("--hints") else "Hints (all of them: --hints):")
         for hint in hints:

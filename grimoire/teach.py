@@ -2,7 +2,8 @@
 
 Visible tests run the learner's code in-process (fast feedback). An untouched stub raises
 NotImplementedError, which becomes :class:`NotStarted`: the pytest plugin shows it as one short
-line instead of a traceback.
+line instead of a traceback, and so does a notebook (IPython's ``_render_traceback_``), for
+:class:`Mismatch` too.
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ from grimoire.feedback import NOT_STARTED, describe, format_call, is_untouched_s
 __all__ = ["NotStarted", "Mismatch", "expect_call", "expect_raises", "expect_value", "call_or_not_started"]
 
 
-class NotStarted(AssertionError):
+class _OneLine:
+    """In a notebook (IPython, JupyterLab, nbgrader's feedback) the failure shows as its message
+    alone: IPython asks an exception for ``_render_traceback_()`` before it formats a traceback,
+    and a traceback through the kit's helpers would only bury the one line that teaches."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[1;31m✗\x1b[0m {self}"]
+
+
+class NotStarted(_OneLine, AssertionError):
     """The function under test still raises NotImplementedError."""
 
 
-class Mismatch(AssertionError):
+class Mismatch(_OneLine, AssertionError):
     """A visible check failed; the message alone says the call, the result, the expectation, why."""
 
 

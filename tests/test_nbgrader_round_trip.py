@@ -41,6 +41,26 @@ def blank_test_cells(notebook):
     return notebook
 
 
+# Cells a student adds to the untouched release: in nbgrader's own kernel each of them earned full
+# marks (a graded cell with no float output gets max points) or changed a classmate's grade.
+KERNEL_TRICKS = {
+    "formatter": "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda v, p, c: p.text('ok'))",
+    "quiet": "get_ipython().ast_node_interactivity = 'none'",
+    "cache": "import autograder.notebook as grading\ngrading.grade_task = lambda *args, **kwargs: None",
+    "gradebook": ("import glob, sqlite3\n"
+                  "for path in glob.glob('../../../gradebook.db') + glob.glob('../../gradebook.db'):\n"
+                  "    db = sqlite3.connect(path)\n"
+                  "    db.execute('UPDATE grade SET manual_score = 0, auto_score = 0')\n"
+                  "    db.commit()"),
+}
+
+
+def with_trick(notebook, code: str):
+    first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    notebook.cells.insert(first_code + 1, nbformat.v4.new_code_cell(code))
+    return notebook
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
@@ -54,6 +74,8 @@ def course(tmp_path_factory):
             "untouched": nbformat.read(course / "release" / topic.folder / name, 4),
             "blanked": blank_test_cells(nbformat.read(course / "release" / topic.folder / name, 4)),
         }
+        for trick, code in KERNEL_TRICKS.items():
+            students[trick] = with_trick(nbformat.read(course / "release" / topic.folder / name, 4), code)
         for student, notebook in students.items():
             folder = course / "submitted" / student / topic.folder
             folder.mkdir(parents=True)
@@ -81,6 +103,15 @@ def test_the_instructor_notebook_earns_every_point(course, topic):
 def test_a_release_without_answers_earns_nothing_even_with_its_tests_blanked(course, topic, student):
     score, max_score = scores(course)[(topic.folder, student)]
     assert (score, max_score > 0) == (0.0, True)
+
+
+@pytest.mark.parametrize("topic", ROUND_TRIP, ids=[t.folder for t in ROUND_TRIP])
+@pytest.mark.parametrize("trick", list(KERNEL_TRICKS))
+def test_a_student_cell_cannot_fake_a_grade_because_no_cell_runs_in_a_kernel(course, topic, trick):
+    """nbgrader autograde grades through the sandbox (nbgrader_config.py): stub code earns 0."""
+    score, max_score = scores(course)[(topic.folder, trick)]
+    assert (score, max_score > 0) == (0.0, True)
+    assert scores(course)[(topic.folder, "instructor")][0] == max_score  # the classmate keeps theirs
 
 
 @pytest.mark.parametrize("topic", ROUND_TRIP, ids=[t.folder for t in ROUND_TRIP])
