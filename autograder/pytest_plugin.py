@@ -61,9 +61,10 @@ def submission(request):
     module = module_name(topic)
     path, refusal = find_module(Path(root), topic, module)
     rules = getattr(request.module, "OWN_WORK", {})
-    tasks = {_task_of(item) for item in request.session.items if item.module is request.module}
+    tasks = {mark.args[0] for value in vars(request.module).values()  # every task, selected or not
+             for mark in getattr(value, "pytestmark", []) if mark.name == "task"}
     with sandbox.Sandbox(module, path, timeout=request.config.getoption("--check-timeout"),
-                         block_frameworks=own_work.blocks_frameworks(rules, tasks - {None}),
+                         block_frameworks=own_work.blocks_frameworks(rules, tasks),
                          refusal=refusal) as box:
         box.own_work = own_work.violations(box.source if path is not None else None, rules)
         yield box
@@ -78,6 +79,9 @@ def _task_of(item):
 def pytest_pyfunc_call(pyfuncitem):
     """A task whose code breaks its topic's own-work rule fails every check, with the rule."""
     box = pyfuncitem.funcargs.get("submission")
+    if box is not None and box.module_path is None:  # nothing to call: no oracle work either
+        raise CheckFailed(f"{box.module_name}.py could not be graded: "
+                          f"{box.refusal or 'it was not submitted'}")
     broken = getattr(box, "own_work", {}).get(_task_of(pyfuncitem))
     if broken:
         raise CheckFailed(broken)

@@ -88,7 +88,9 @@ def second_oracle(spec, x: float) -> float:
     return float(outer.gradient(first, x))
 
 
-def differences(spec, x, h, central=True) -> np.ndarray:
+def differences(spec, x, h, central=True, restore=True) -> np.ndarray:
+    """The grader's finite differences; ``restore=False`` replays a loop that leaves each nudged
+    element at ``x - h``."""
     f = build(spec, numpy_only=True)
     x = np.array(x, dtype=np.float64)
     gradient = np.zeros_like(x)
@@ -98,7 +100,8 @@ def differences(spec, x, h, central=True) -> np.ndarray:
         above = f(x)
         x[index] = original - h if central else original
         below = f(x)
-        x[index] = original
+        if restore:
+            x[index] = original
         gradient[index] = (above - below) / (2 * h if central else h)
     return gradient
 
@@ -218,6 +221,9 @@ def numerical_reason(spec, x, h, got) -> str:
     if close(got, differences(spec, x, h, central=False), 1e-7, 1e-8):
         return ("that is a forward difference (f(x + h) - f(x)) / h, off by about h/2 * f''; the "
                 "central difference (f(x + h) - f(x - h)) / (2 h) cancels that error")
+    if close(got, differences(spec, x, h, restore=False), 1e-7, 1e-8):
+        return ("every nudged element stayed at x - h while the next ones were nudged: put it back "
+                "(x[i] = original) before moving on")
     for other in (1e-4, 1e-5, 1e-6, 1e-3, 1e-2):
         if other != h and close(got, differences(spec, x, other), 1e-6, 1e-8):
             return f"that is the central difference with h = {other:g}: use the h given ({h:g})"
@@ -269,7 +275,7 @@ def test_numerical_gradient_works_on_integer_x_and_leaves_x_as_it_was(submission
                     f"{call} changed the caller's x to {fmt(after)}; expected it left as {fmt(x)}: "
                     "nudge the elements of a copy (np.array(x, dtype=float)), or put each one back")
         if not close(got, expected, RTOL, ATOL):
-            reason = CENTRAL
+            reason = numerical_reason(spec, x, None, got)
             if isinstance(got, np.ndarray) and got.dtype.kind in "iu":
                 reason = "an integer array cannot hold x + h: work on a float copy, np.array(x, dtype=float)"
             raise CheckFailed(f"{call} on an integer x ({x.dtype}) returned {off_by(got, expected)}; "
@@ -329,15 +335,15 @@ def test_tape_gradient_matches_a_gradient_tape(submission, rng):
                     f"{fmt(expected)}: {TAPE}")
 
 
-def tape_usage(call, counts, size, what) -> None:
+def tape_usage(call, counts, size, what, name="f") -> None:
     if counts["tensor_calls"] == 0:
         raise CheckFailed(
-            f"{call} evaluated f {counts['calls']} times, never on a tensor; expected f to run once on a "
+            f"{call} evaluated {name} {counts['calls']} times, never on a tensor; expected {name} to run once on a "
             f"watched tensor under a tf.GradientTape: {what} comes from the recorded operations, "
             "exactly, not from nudging x (numerical differences are not a tape)")
     if counts["calls"] > 2:
         raise CheckFailed(
-            f"{call} evaluated f {counts['calls']} times for an x of {size} element(s); expected one "
+            f"{call} evaluated {name} {counts['calls']} times for an x of {size} element(s); expected one "
             f"evaluation under the tape: {what} comes from the recorded operations, not from "
             "nudging x (numerical differences are not a tape)")
 
@@ -448,4 +454,4 @@ def test_persistent_gradients_differentiate_one_recorded_run_of_each(submission,
     x = rng.uniform(-1.5, 1.5, size=(3,))
     call, result = run_persistent(submission, random_spec(rng, (3,)), random_spec(rng, (3,)), x)
     for name in ("f", "g"):
-        tape_usage(f"{call}: for {name},", result[name], x.size, "each gradient")
+        tape_usage(call, result[name], x.size, "each gradient", name=name)
