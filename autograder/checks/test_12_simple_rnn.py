@@ -53,10 +53,10 @@ def random_weights(rng, input_dim, units, dtype, recurrent_scale=1.0, kind="norm
     return tuple(np.asarray(w, dtype=dtype) for w in (kernel, recurrent_kernel, bias))
 
 
-def sizes(rng, low_units=2):
+def sizes(rng, low_units=2, low_batch=1):
     """(batch, time, input_dim, units), all different, so that no two axes can be mixed up."""
     while True:
-        batch, time = int(rng.integers(1, 6)), int(rng.integers(2, 9))
+        batch, time = int(rng.integers(low_batch, 6)), int(rng.integers(2, 9))
         input_dim, units = int(rng.integers(1, 6)), int(rng.integers(low_units, 7))
         if batch != time and input_dim != units and batch != units:
             return batch, time, input_dim, units
@@ -118,7 +118,8 @@ STEP_MISTAKES = [
     ({"transposed": True}, "you multiplied the state by the transposed recurrent kernel: Keras stores "
                            "recurrent_kernel as (units, units) with the previous state on the left, "
                            "h_prev @ recurrent_kernel (rows read, columns write)"),
-    ({"reads_state": False}, "your step ignores h_prev, so the RNN has no memory: the state reads "
+    ({"reads_state": False}, "your step ignores h_prev, so the RNN forgets the recurrence and has no "
+                             "memory: the state reads "
                              "x_t @ kernel + h_prev @ recurrent_kernel + bias"),
     ({"activation": lambda z: z}, "you left out the tanh: a SimpleRNN squashes the sum with tanh"),
     ({"activation": lambda z: 1.0 / (1.0 + np.exp(-z))},
@@ -228,15 +229,21 @@ def forward_call(args, return_sequences) -> str:
     return f"rnn_forward({shapes}; {args[0].dtype}, return_sequences={return_sequences})"
 
 
-def step_agrees_with_keras(submission, x_seq, *weights) -> bool:
-    """Does the submission's own rnn_step get a step of x_seq right, from a random state?"""
+def step_problem(submission, x_seq, *weights) -> str | None:
+    """What is wrong with the submission's own rnn_step on a step of x_seq (from a random state),
+    in words; None when it agrees with Keras."""
     first = x_seq[:, 0] if x_seq.ndim == 3 else x_seq[:1]
     h_prev = np.random.default_rng(0).uniform(-1, 1, size=(first.shape[0], weights[1].shape[0]))
     args = (first, h_prev.astype(x_seq.dtype)) + tuple(weights)
     try:
-        return close(submission.call("rnn_step", *args), keras_step(*args))
-    except SubmissionError:
-        return False
+        got = submission.call("rnn_step", *args)
+    except SubmissionError as error:
+        return f"it raises {str(error)[:200]}"
+    return None if close(got, keras_step(*args)) else explain_step(args, got)
+
+
+def step_first(problem: str) -> str:
+    return f"{STEP_FIRST}; in rnn_step, {problem}"
 
 
 def explain_forward(submission, args, got, expected, return_sequences):
@@ -254,8 +261,9 @@ def explain_forward(submission, args, got, expected, return_sequences):
             return "with return_sequences=True, return the state after every step, not only the last"
         if not return_sequences and got.ndim == expected.ndim + 1 and got.shape[-1] == units:
             return "with return_sequences=False, return only the last state"
-    if not step_agrees_with_keras(submission, *args):
-        return STEP_FIRST
+    problem = step_problem(submission, *args)
+    if problem is not None:
+        return step_first(problem)
     batched = (x_seq[None],) + tuple(args[1:]) if single else args
     for options, message in FORWARD_MISTAKES:
         replay = numpy_forward(*batched, **options)
@@ -275,11 +283,11 @@ def expect_forward(submission, args, return_sequences, what=""):
         if args[0].ndim == 2:
             reason = ("x_seq may be a single sequence (time, input_dim): treat it as a batch of one "
                       "(x_seq[None]) and drop that batch axis from the answer")
-        elif step_agrees_with_keras(submission, *args):
+        elif (problem := step_problem(submission, *args)) is None:
             reason = ("x_seq is (batch, time, input_dim), so time step t is x_seq[:, t], a (batch, "
                       "input_dim) slice, and the state is (batch, units)")
         else:
-            reason = STEP_FIRST
+            reason = step_first(problem)
         raise CheckFailed(f"{raised}; expected {what}, shape {expected.shape}: {reason}") from None
     if not close(got, expected):
         raise CheckFailed(
@@ -288,18 +296,19 @@ def expect_forward(submission, args, return_sequences, what=""):
             f"{explain_forward(submission, args, got, expected, return_sequences)}")
 
 
-def sequence_case(rng, dtype, batch=None, **weight_options):
-    size_batch, time, input_dim, units = sizes(rng)
+def sequence_case(rng, dtype, batch=None, low_batch=1, **weight_options):
+    size_batch, time, input_dim, units = sizes(rng, low_batch=low_batch)
     shape = (time, input_dim) if batch == 0 else (batch or size_batch, time, input_dim)
     x_seq = rng.normal(size=shape).astype(dtype)
     return (x_seq,) + random_weights(rng, input_dim, units, dtype, **weight_options)
 
 
 def batched_cases(rng):
-    """Targeted first (far-from-symmetric, small and large recurrent weights), then random."""
-    yield sequence_case(rng, "float64", kind="lopsided")
-    yield sequence_case(rng, "float32", recurrent_scale=0.3)
-    yield sequence_case(rng, "float64", recurrent_scale=3.0)
+    """Targeted first (far-from-symmetric, small and large recurrent weights; a batch of two or
+    more, so that a loop over the batch shows), then random."""
+    yield sequence_case(rng, "float64", low_batch=2, kind="lopsided")
+    yield sequence_case(rng, "float32", low_batch=2, recurrent_scale=0.3)
+    yield sequence_case(rng, "float64", low_batch=2, recurrent_scale=3.0)
     for dtype in ("float32", "float64"):
         yield sequence_case(rng, dtype, recurrent_scale=float(rng.uniform(0.5, 2.0)))
 
@@ -359,7 +368,7 @@ GRADIENT_MISTAKES = [
     ({"reverse": True}, "your norms run from the last step to the first: return them in time order, "
                         "the last entry (sqrt(units)) for h_{T-1}"),
     ({"of": "preactivation"}, "those are the norms of the gradient with respect to the pre-activations "
-                              "z_t; the task asks for the states h_t"),
+                              "z_t; the task asks for the gradient with respect to the states h_t"),
     ({"carries_state": False}, "your forward pass forgets the recurrence (every step starts from a zero "
                                "state), so the 1 - h^2 factors are wrong"),
 ]
@@ -408,10 +417,18 @@ def test_gradient_norms_have_one_entry_per_step_and_end_at_sqrt_units(submission
         expect_that(isinstance(got, np.ndarray) and got.shape == (time,) and got.dtype.kind == "f", (
             f"{call} returned {describe(got)}; expected a float array of shape ({time},): one norm per "
             "time step, |d sum(h_T) / d h_t| for t = 0 ... T-1 (np.linalg.norm of each (units,) gradient)"))
-        expect_that(bool(np.isclose(got[-1], np.sqrt(units), rtol=1e-6)), (
+        if np.isclose(got[-1], np.sqrt(units), rtol=1e-6):
+            continue
+        hint = ""
+        if np.isclose(got[0], np.sqrt(units), rtol=1e-6):
+            hint = " Yours is the first entry: return the norms in time order, the last step last."
+        elif np.isclose(got[-1], numpy_norms(*args, of="preactivation")[-1], rtol=1e-6):
+            hint = (" Yours is the norm of 1 - h_T^2, the gradient with respect to the pre-activation "
+                    "z_T: the task asks for the gradient with respect to the state h_t.")
+        raise CheckFailed(
             f"{call} returned {fmt(got)}, whose last entry is {got[-1]:.6g}; expected sqrt(units) = "
             f"sqrt({units}) = {np.sqrt(units):.6g} there: the gradient of sum(h_T) with respect to h_T "
-            "itself is a vector of ones (entries in time order, the last step last)"))
+            f"itself is a vector of ones (entries in time order, the last step last).{hint}")
 
 
 @check(task="hidden_state_gradient_norms", points=3)
@@ -437,7 +454,14 @@ def test_gradient_norms_match_a_gradient_tape(submission, rng):
                 if np.allclose(got, numpy_norms(*args, **options), rtol=1e-6, atol=1e-12):
                     reason = message
                     break
+        elif isinstance(got, np.ndarray) and got.shape == (time, units):
+            reason = ("you returned the gradient vectors g_t themselves: return their norms, "
+                      "np.linalg.norm of each, one number per step")
+        problem = step_problem(submission, args[0][None], *args[1:])
+        if problem is not None:
+            reason += f" (and your rnn_step does not agree with Keras yet: {problem})"
+        same_shape = isinstance(got, np.ndarray) and got.shape == expected.shape
         raise CheckFailed(
-            f"{call} returned {fmt(got) if isinstance(got, np.ndarray) else describe(got)}; expected "
+            f"{call} returned {fmt(got) if same_shape else describe(got)}; expected "
             f"{fmt(expected)} (relative tolerance {GRADIENT_RTOL:g}), the norms a tf.GradientTape finds "
             f"through keras.layers.SimpleRNNCell: {reason}")
