@@ -35,7 +35,7 @@ def grade(
     from autograder.sandbox import warm_up
     from grimoire.quiet import import_keras
 
-    warm_up()  # the fork server imports Keras while this process does the same
+    warm_up()  # the zygote imports Keras while this process does the same
     import_keras()
     from autograder.engine import GraderError, grade as run_grade
     from autograder.report import print_report, write_json
@@ -47,9 +47,12 @@ def grade(
     except GraderError as error:
         typer.echo(f"autograder: {error}", err=True)
         raise typer.Exit(2)
-    print_report(report, details=not quiet)
-    if json_file is not None:
+    if json_file is not None:  # first: the report exists whatever printing the table does
         write_json(report, json_file)
+    print_report(report, details=not quiet)
+    isolation = report.get("isolation", {})
+    if isolation.get("level") != "full":
+        typer.echo(f"isolation: {isolation.get('level')}; missing: {'; '.join(isolation.get('missing', []))}")
 
 
 @app.command("grade-cohort")
