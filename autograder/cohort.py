@@ -97,12 +97,14 @@ class Summary:
     workers: int = 0
     scheduler: str = ""
     seconds: float = 0.0
+    startup_seconds: float = 0.0  # until every worker had imported Keras and answered
 
     def as_dict(self) -> dict:
         return {"graded": self.graded, "skipped": self.skipped, "failed": self.failed,
                 "timed_out": self.timed_out, "unreadable": self.unreadable, "refused": self.refused,
                 "killed_workers": self.killed_workers, "isolation": self.isolation,
-                "workers": self.workers, "scheduler": self.scheduler, "seconds": self.seconds}
+                "workers": self.workers, "scheduler": self.scheduler, "seconds": self.seconds,
+                "startup_seconds": self.startup_seconds}
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -308,7 +310,7 @@ def cluster(scheduler: str | None, workers: int, startup_limit: float, exchange_
                                   f"{exchange_timeout:g} s ({error})") from None
         else:
             local = call_with_timeout(
-                lambda: LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                lambda: LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                      dashboard_address=None, silence_logs=logging.CRITICAL),
                 startup_limit, "starting the local Dask cluster")
             client = Client(local, timeout=exchange_timeout, set_as_default=False)
@@ -417,6 +419,7 @@ def grade_cohort(path: Path, course: Path | None = None, assignments: list[str] 
                        exchange_timeout=exchange_timeout, allow_weak=allow_weak_isolation)
             with cluster(scheduler, count, startup_limit, exchange_timeout) as client:
                 run.go(client, progress, watchdog)
+                summary.startup_seconds = run.ready_at - started
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -431,6 +434,7 @@ class _Run:
         self.lock = threading.Lock()
         self.heartbeat = time.monotonic()
         self.finished = False
+        self.ready_at = time.monotonic()
 
     # events from the workers (called on the client's event-loop thread)
     def _on_event(self, event) -> None:
@@ -459,6 +463,7 @@ class _Run:
         if watchdog:
             threading.Thread(target=self._watchdog, daemon=True, name="grade-cohort watchdog").start()
         reports = prepare_workers(client, options["startup_limit"])
+        self.ready_at = time.monotonic()
         summary.isolation = weakest_isolation(reports)
         summary.workers = len(reports)
         if summary.isolation.get("level") != "full" and not options["allow_weak"]:
@@ -495,11 +500,18 @@ class _Run:
                         bar.advance(task)
                         last_progress = time.monotonic()
                     with self.lock:
+                        for stale in [k for k in self.started if k not in inflight]:
+                            del self.started[stale]  # an event that came after its answer
                         late = [(k, w) for k, (w, t) in self.started.items()
                                 if k in inflight and time.monotonic() - t > options["time_limit"]]
                         if self.started:
                             last_progress = max(last_progress, max(t for _, t in self.started.values()))
                     for key, worker in late:
+                        if not self._still_running(client, key, worker):
+                            with self.lock:  # its worker died: Dask runs it again, a new event comes
+                                if self.started.get(key, ("", 0))[0] == worker:
+                                    del self.started[key]
+                            continue
                         future, job, _ = inflight.pop(key)
                         with self.lock:
                             self.started.pop(key, None)
@@ -567,6 +579,15 @@ class _Run:
         if answer.get("unreadable"):
             summary.unreadable.append(f"{job.name}: {answer['unreadable']}")
 
+    def _still_running(self, client, key: str, worker: str) -> bool:
+        """Whether the scheduler still has ``key`` on ``worker`` (True when it does not answer)."""
+        try:
+            processing = call_with_timeout(lambda: client.processing(workers=[worker]),
+                                           self.options["exchange_timeout"], "asking the scheduler")
+        except Exception:  # noqa: BLE001  (no answer: the time limit applies)
+            return True
+        return key in {str(k) for keys in (processing or {}).values() for k in keys}
+
     def _time_out(self, client, future, job: Job, worker: str) -> None:
         """Cancel the submission and restart the worker stuck in it (in the background)."""
         self.summary.timed_out.append(job.name)
@@ -576,7 +597,7 @@ class _Run:
 
         def restart():
             try:
-                client.restart_workers([worker], timeout=timeout, raise_for_error=False)
+                client.restart_workers([worker], timeout=min(timeout, 20.0), raise_for_error=False)
             except Exception:  # noqa: BLE001  (no nanny: ask the worker to end itself)
                 with contextlib.suppress(Exception):
                     client.run(os._exit, 1, workers=[worker], wait=False)

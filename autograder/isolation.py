@@ -308,10 +308,14 @@ def die_with_parent() -> None:
 
 
 def set_limits(memory_bytes: int | None, max_file_bytes: int, processes: int | None = None) -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limits = [(resource.RLIMIT_FSIZE, max_file_bytes), (resource.RLIMIT_CORE, 0)]
     if memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        limits.append((resource.RLIMIT_AS, memory_bytes))
+    for kind, value in limits:
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass  # macOS refuses some limits; the rest still hold
     if processes and hasattr(resource, "RLIMIT_NPROC"):
         # Only in a user namespace: there (Linux >= 5.14) the count is the namespace's own, while
         # elsewhere every process of this user would count against the submission.

@@ -293,7 +293,8 @@ def serve(control_fd: int) -> None:
             options = request["options"]
             options["namespaces"] = namespaces and options.get("namespaces", True)
             workdir = None if options["namespaces"] else tempfile.mkdtemp(prefix="grimoire-sandbox-")
-            options["memory_bytes"] = _vm_size() + options.pop("memory_headroom", 3 * 1024**3)
+            size, headroom = _vm_size(), options.pop("memory_headroom", 3 * 1024**3)
+            options["memory_bytes"] = size + headroom if size else None  # unknown size: no cap
             counter += 1
             options["cgroup"] = isolation.make_process_group(f"grimoire-{os.getpid()}-{counter}")
             pid = os.fork()

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
-from autograder.api import check, expect
+import numpy as np
+
+from autograder.api import CheckFailed, check
+from autograder.sandbox import SubmissionRaised
+from grimoire.feedback import describe, format_call, mismatch, same_value
 from grimoire.quiet import import_keras
 
 keras = import_keras()
 layers = keras.layers
+
+# What the learner writes themselves (enforced by the grader, check by check): the point is the
+# arithmetic, so no TensorFlow or Keras in the module, however imported.
+OWN_WORK = {
+    "dense_params": {"no_framework": True},
+    "conv2d_params": {"no_framework": True},
+    "lstm_params": {"no_framework": True},
+    "batchnorm_params": {"no_framework": True},
+}
+
+
+def same_numbers(got, expected) -> bool:
+    """The same numbers, whatever their kind (7850.0 for 7850, [128, 128] for (128, 128))."""
+    try:
+        return bool(np.array_equal(np.asarray(got, dtype=float), np.asarray(expected, dtype=float)))
+    except (TypeError, ValueError):
+        return False
+
+
+def expect_count(submission, name, *args, expected, concept, **kwargs):
+    """``expect``; an error raised instead of a count, or the right count of the wrong kind,
+    says so."""
+    call = format_call(name, args, kwargs)
+    try:
+        got = submission.call(name, *args, **kwargs)
+    except SubmissionRaised as raised:
+        raise CheckFailed(f"{raised}; expected {expected!r}: {concept}") from None
+    if same_value(got, expected):
+        return
+    if same_numbers(got, expected):
+        kind = "an int" if isinstance(expected, int) else "a tuple of two ints"
+        raise CheckFailed(f"{call} returned {describe(got)}; expected {expected!r}: the count is "
+                          f"right, but a count is {kind}")
+    raise CheckFailed(mismatch(call, got, expected, concept))
 
 
 def keras_count(layer, input_shape) -> int:
@@ -26,14 +64,14 @@ def dense_case(rng, use_bias: bool):
 def test_dense_params_matches_keras_with_bias(submission, rng):
     for _ in range(5):
         args, kwargs, expected, concept = dense_case(rng, use_bias=True)
-        expect(submission, "dense_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "dense_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 @check(task="dense_params", points=1)
 def test_dense_params_matches_keras_without_bias(submission, rng):
     for _ in range(3):
         args, kwargs, expected, concept = dense_case(rng, use_bias=False)
-        expect(submission, "dense_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "dense_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 def conv_case(rng, kernel_size, use_bias=True):
@@ -41,8 +79,9 @@ def conv_case(rng, kernel_size, use_bias=True):
     layer = layers.Conv2D(filters, kernel_size, use_bias=use_bias)
     expected = keras_count(layer, (None, 32, 32, in_channels))
     height, width = layer.kernel_size
-    bias = f" plus {filters} biases" if use_bias else " and no bias"
-    concept = (f"{filters} filters, each {height} x {width} x {in_channels} weights "
+    bias = f" plus one bias per filter ({filters} biases)" if use_bias else " and no bias"
+    shape = (f" (a rectangular kernel: {height} rows by {width} columns)" if height != width else "")
+    concept = (f"{filters} filters, each {height} x {width} x {in_channels} weights{shape} "
                f"(every filter spans all {in_channels} input channels){bias}")
     return (in_channels, filters, kernel_size), {"use_bias": use_bias}, expected, concept
 
@@ -51,7 +90,7 @@ def conv_case(rng, kernel_size, use_bias=True):
 def test_conv2d_params_matches_keras_for_square_kernels(submission, rng):
     for _ in range(5):
         args, kwargs, expected, concept = conv_case(rng, int(rng.integers(1, 8)))
-        expect(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 @check(task="conv2d_params", points=1)
@@ -59,14 +98,14 @@ def test_conv2d_params_matches_keras_for_rectangular_kernels(submission, rng):
     for _ in range(4):
         height, width = (int(n) for n in rng.choice(range(1, 8), size=2, replace=False))
         args, kwargs, expected, concept = conv_case(rng, (height, width))
-        expect(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 @check(task="conv2d_params", points=1)
 def test_conv2d_params_matches_keras_without_bias(submission, rng):
     for _ in range(3):
         args, kwargs, expected, concept = conv_case(rng, int(rng.integers(1, 6)), use_bias=False)
-        expect(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "conv2d_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 def lstm_case(rng, use_bias=True):
@@ -82,14 +121,14 @@ def lstm_case(rng, use_bias=True):
 def test_lstm_params_matches_keras(submission, rng):
     for _ in range(5):
         args, kwargs, expected, concept = lstm_case(rng)
-        expect(submission, "lstm_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "lstm_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 @check(task="lstm_params", points=1)
 def test_lstm_params_matches_keras_without_bias(submission, rng):
     for _ in range(3):
         args, kwargs, expected, concept = lstm_case(rng, use_bias=False)
-        expect(submission, "lstm_params", *args, expected=expected, concept=concept, **kwargs)
+        expect_count(submission, "lstm_params", *args, expected=expected, concept=concept, **kwargs)
 
 
 @check(task="batchnorm_params", points=2)
@@ -102,4 +141,4 @@ def test_batchnorm_params_splits_trainable_like_keras(submission, rng):
         frozen = sum(int(v.numpy().size) for v in layer.non_trainable_weights)
         concept = (f"gamma and beta ({features} each) are trainable; the moving mean and "
                    f"variance ({features} each) are not")
-        expect(submission, "batchnorm_params", features, expected=(trainable, frozen), concept=concept)
+        expect_count(submission, "batchnorm_params", features, expected=(trainable, frozen), concept=concept)

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import math
 
-from autograder.api import CheckFailed, check, expect, expect_error
+import numpy as np
+
+from autograder.api import CheckFailed, check, expect_error
 from autograder.sandbox import SubmissionRaised
-from grimoire.feedback import describe, same_value
+from grimoire.feedback import describe, format_call, mismatch, same_value
 from grimoire.quiet import import_keras
 
 keras = import_keras()
 layers = keras.layers
+
+# What the learner writes themselves (enforced by the grader, check by check): the point is the
+# arithmetic, so no TensorFlow or Keras in the module (no compute_output_shape, no model).
+OWN_WORK = {
+    "conv2d_output_shape": {"no_framework": True},
+    "pool2d_output_shape": {"no_framework": True},
+    "cnn_shape_walk": {"no_framework": True},
+}
 
 KINDS = {"conv": layers.Conv2D, "pool": layers.MaxPooling2D, "flatten": layers.Flatten, "dense": layers.Dense}
 
@@ -43,7 +53,8 @@ def explain(shape, kernel, strides, dilation, padding):
     (_, hx), (_, wx) = (axis_size(n, k, s, d, padding)
                         for n, k, s, d in zip(shape[:2], pair(kernel), pair(strides), pair(dilation)))
     if padding == "same":
-        rule = "'same' padding keeps ceil(n / s) positions, whatever the kernel"
+        rule = ("'same' padding pads the border so that the window visits ceil(n / s) positions, "
+                "whatever the kernel")
     elif pair(dilation) == (1, 1):
         rule = "'valid' padding keeps the positions where the whole window fits: floor((n - k) / s) + 1"
     else:
@@ -57,12 +68,30 @@ def plural(count, word):
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def expect_shape(submission, name, *args, expected, concept, **options):
-    """``expect``, and an error raised instead of an answer still says what was expected."""
+def same_numbers(got, expected) -> bool:
+    """The same sizes, whatever their kind ([14, 14, 32] or np.float64 sizes for (14, 14, 32))."""
     try:
-        expect(submission, name, *args, expected=expected, concept=concept, **options)
+        return bool(np.array_equal(np.asarray(got, dtype=float), np.asarray(expected, dtype=float)))
+    except (TypeError, ValueError):
+        return False
+
+
+KIND = "the sizes are right, but a shape is a tuple of Python ints, like Keras' own shapes"
+
+
+def expect_shape(submission, name, *args, expected, concept, **options):
+    """``expect``; an error raised instead of an answer, or the right sizes of the wrong kind,
+    says so."""
+    call = format_call(name, args, options)
+    try:
+        got = submission.call(name, *args, **options)
     except SubmissionRaised as raised:
         raise CheckFailed(f"{raised}; expected {expected}: {concept}") from None
+    if same_value(got, expected):
+        return
+    if same_numbers(got, expected):
+        raise CheckFailed(f"{call} returned {describe(got)}; expected {expected}: {KIND}")
+    raise CheckFailed(mismatch(call, got, expected, concept))
 
 
 def keras_conv(shape, filters, kernel_size, **options):
@@ -102,6 +131,10 @@ def expect_pool(submission, shape, concept_extra="", **options):
         concept = f"strides=None means strides = pool_size = {strides}; " + concept
     concept += f"; pooling keeps the {plural(shape[2], 'channel')}" + concept_extra
     expect_shape(submission, "pool2d_output_shape", shape, expected=expected, concept=concept, **options)
+
+
+PAIR = (" (kernel_size, strides and dilation_rate may each be a pair: the first value along the "
+        "height, the second along the width)")
 
 
 # -- conv2d_output_shape ---------------------------------------------------------------------------
@@ -156,17 +189,22 @@ def test_conv2d_dilation_matches_keras(submission, rng):
 @check(task="conv2d_output_shape", points=1)
 def test_conv2d_accepts_pairs_for_kernel_strides_and_dilation(submission, rng):
     for index in range(5):
-        kh, kw = (int(n) for n in rng.choice(range(1, 8), size=2, replace=False))
+        # A dilated axis needs a kernel of 2 taps or more for its dilation to show.
+        kh, kw = (int(n) for n in rng.choice(range(1 if index < 3 else 2, 8), size=2, replace=False))
         channels = int(rng.integers(1, 17))
         if index < 3:
             sh, sw = (int(n) for n in rng.choice(range(1, 5), size=2, replace=False))
-            padding = str(rng.choice(["valid", "same"])) if index else "valid"
+            padding = "same" if index == 1 else "valid"
             shape = (sized(rng, kh, sh), sized(rng, kw, sw) + int(rng.integers(0, 9)), channels)
-            expect_conv(submission, shape, channels, (kh, kw), strides=(sh, sw), padding=padding)
+            if padding == "same":  # sizes the strides do not divide: ceil and floor differ
+                shape = tuple(n + 1 if s > 1 and n % s == 0 else n
+                              for n, s in zip(shape[:2], (sh, sw))) + (channels,)
+            expect_conv(submission, shape, channels, (kh, kw), strides=(sh, sw), padding=padding,
+                        concept_extra=PAIR)
         else:
             dh, dw = (int(n) for n in rng.choice(range(1, 4), size=2, replace=False))
             shape = (sized(rng, kh, d=dh), sized(rng, kw, d=dw), channels)
-            expect_conv(submission, shape, channels, (kh, kw), dilation_rate=(dh, dw))
+            expect_conv(submission, shape, channels, (kh, kw), dilation_rate=(dh, dw), concept_extra=PAIR)
 
 
 @check(task="conv2d_output_shape", points=1)
@@ -174,9 +212,8 @@ def test_conv2d_output_channels_are_the_filters(submission, rng):
     for _ in range(4):
         channels, filters = (int(n) for n in rng.choice(range(1, 129), size=2, replace=False))
         k = int(rng.integers(1, 6))
-        padding = str(rng.choice(["valid", "same"]))
         shape = (sized(rng, k), sized(rng, k), channels)
-        expect_conv(submission, shape, filters, k, padding=padding,
+        expect_conv(submission, shape, filters, k,
                     concept_extra=f" (every filter reads all {channels} input channels and "
                                   "writes one output channel)")
 
@@ -214,7 +251,10 @@ def test_conv2d_raises_value_error_when_the_window_does_not_fit(submission, rng)
 def test_pool2d_strides_default_to_the_pool_size(submission, rng):
     for index in range(5):
         k = 2 if index == 0 else int(rng.integers(2, 5))
-        shape = (sized(rng, k, k, remainder=k - 1), sized(rng, k, k), int(rng.integers(1, 65)))
+        height = sized(rng, k, k, remainder=k - 1)
+        if k == 2 and (height - 2) // 2 % 2 == 0:
+            height += 2  # (n - 2) / 2 = q + 0.5 with q odd: round() goes up, floor does not
+        shape = (height, sized(rng, k, k), int(rng.integers(1, 65)))
         options = {} if index == 0 else {"pool_size": k}
         expect_pool(submission, shape, **options)
 
@@ -243,12 +283,16 @@ def test_pool2d_accepts_pairs(submission, rng):
         channels = int(rng.integers(1, 33))
         if index < 2:
             shape = (sized(rng, kh, kh), sized(rng, kw, kw), channels)
-            expect_pool(submission, shape, pool_size=(kh, kw))
+            expect_pool(submission, shape, pool_size=(kh, kw), concept_extra=PAIR)
         else:
             sh, sw = (int(n) for n in rng.choice(range(1, 4), size=2, replace=False))
             padding = "same" if index == 3 else "valid"
             shape = (sized(rng, kh, sh), sized(rng, kw, sw), channels)
-            expect_pool(submission, shape, pool_size=(kh, kw), strides=(sh, sw), padding=padding)
+            if padding == "same":  # sizes the strides do not divide: ceil and floor differ
+                shape = tuple(n + 1 if s > 1 and n % s == 0 else n
+                              for n, s in zip(shape[:2], (sh, sw))) + (channels,)
+            expect_pool(submission, shape, pool_size=(kh, kw), strides=(sh, sw), padding=padding,
+                        concept_extra=PAIR)
 
 
 @check(task="pool2d_output_shape", points=1)
@@ -302,10 +346,16 @@ def random_pool(rng):
     return entry
 
 
-def random_walk(rng, length):
-    """A random conv/pool network on a random input, every layer fitting (checked with Keras)."""
-    input_shape = (int(rng.integers(20, 65)), int(rng.integers(20, 65)), int(rng.integers(1, 4)))
-    spec = []
+def random_walk(rng, length, prefix=()):
+    """A random conv/pool network on a random input, every layer fitting (checked with Keras).
+
+    ``prefix``: (input shape, spec) of a targeted start the random layers follow.
+    """
+    if prefix:
+        input_shape, spec = prefix[0], list(prefix[1])
+    else:
+        input_shape = (int(rng.integers(20, 65)), int(rng.integers(20, 65)), int(rng.integers(1, 4)))
+        spec = []
     for index in range(length):
         for _ in range(20):
             entry = random_conv(rng) if index % 2 == 0 or rng.random() < 0.3 else random_pool(rng)
@@ -316,6 +366,63 @@ def random_walk(rng, length):
             spec.append(entry)
             break
     return input_shape, spec
+
+
+def targeted_walk(rng):
+    """A walk whose first layers use every rule, on sizes where each rule shows, every seed.
+
+    A conv with 'same' padding and stride 2 on odd sizes (ceil, not floor), a pool with its
+    default strides, a dilated conv with a rectangular kernel, a pool with 'same' padding and
+    stride 2 on an odd size, and a 'valid' conv with stride 3 and two pixels left over (floor,
+    not round). The layers keep their own filters, never the input's channel count.
+    """
+    while True:
+        height, width = (2 * int(rng.integers(24, 33)) + 1 for _ in range(2))
+        channels = int(rng.integers(1, 4))
+        spec = [
+            {"type": "conv", "filters": int(rng.choice([4, 8])), "kernel_size": 3, "strides": 2,
+             "padding": "same"},
+            {"type": "pool"},
+            {"type": "conv", "filters": 16, "kernel_size": (3, 5), "dilation_rate": 2},
+            {"type": "pool", "pool_size": 3, "strides": 2, "padding": "same"},
+            {"type": "conv", "filters": 32, "kernel_size": 2, "strides": 3},
+        ]
+        # The arithmetic of the messages, to pick sizes fast; Keras gives the expected shapes.
+        sizes = [height, width]
+        after = []
+        for entry in spec:
+            pool = entry["type"] == "pool"
+            kernel = pair(entry.get("pool_size", 2) if pool else entry["kernel_size"])
+            strides = pair(entry.get("strides") or (kernel if pool else 1))
+            dilation = pair(entry.get("dilation_rate", 1))
+            sizes = [axis_size(n, k, s, d, entry.get("padding", "valid"))[0]
+                     for n, k, s, d in zip(sizes, kernel, strides, dilation)]
+            after.append(sizes)
+        if all(n % 2 == 1 for n in after[2]) and all((n - 2) % 3 == 2 for n in after[3]):
+            return (height, width, channels), spec
+
+
+def layer_rule(entry, shape) -> str:
+    """What one layer of a walk does to the shape it reads, with the arithmetic of this case."""
+    options = {key: value for key, value in entry.items() if key != "type"}
+    pairs = PAIR if any(isinstance(value, (tuple, list)) for value in options.values()) else ""
+    if entry["type"] == "conv":
+        filters = options["filters"]
+        return (explain(shape, options["kernel_size"], options.get("strides", 1),
+                        options.get("dilation_rate", 1), options.get("padding", "valid"))
+                + f", and {plural(filters, 'filter')} give {plural(filters, 'channel')}{pairs}")
+    if entry["type"] == "pool":
+        pool_size = options.get("pool_size", 2)
+        strides = options.get("strides") or pool_size
+        rule = explain(shape, pool_size, strides, 1, options.get("padding", "valid"))
+        if options.get("strides") is None:
+            rule = f"a pool's strides default to its pool_size ({strides}); " + rule
+        return rule + f"; pooling keeps the {plural(shape[-1], 'channel')}{pairs}"
+    if entry["type"] == "flatten":
+        size = math.prod(shape)
+        return (f"Flatten puts {' * '.join(str(n) for n in shape)} = {size} values in one axis, "
+                f"the 1-tuple ({size},)")
+    return f"Dense({options['units']}) replaces the last axis by its units"
 
 
 def expect_walk(submission, input_shape, spec, expected, concept):
@@ -329,17 +436,23 @@ def expect_walk(submission, input_shape, spec, expected, concept):
                           f"expected one shape per layer, in order, without the input shape: {expected}")
     shape = tuple(input_shape)
     for index, (entry, mine, theirs) in enumerate(zip(spec, got, expected), 1):
+        if not same_value(mine, theirs) and same_numbers(mine, theirs):
+            raise CheckFailed(f"{call}: layer {index}, {entry}, reads {shape}; your walk says "
+                              f"{describe(mine)}, a Keras model built from the same layers says "
+                              f"{describe(theirs)}: {KIND}")
         if not same_value(mine, theirs):
             raise CheckFailed(
                 f"{call}: layer {index}, {entry}, reads {shape}; your walk says {describe(mine)}, "
-                f"a Keras model built from the same layers says {describe(theirs)}: {concept}")
+                f"a Keras model built from the same layers says {describe(theirs)}: "
+                f"{layer_rule(entry, shape)} ({concept})")
         shape = theirs
 
 
 @check(task="cnn_shape_walk", points=2)
 def test_cnn_shape_walk_matches_a_keras_model(submission, rng):
-    for length in (3, 4, 5):
-        input_shape, spec = random_walk(rng, length)
+    walks = [random_walk(rng, 1, prefix=targeted_walk(rng))]
+    walks += [random_walk(rng, length) for length in (3, 4)]
+    for input_shape, spec in walks:
         expect_walk(submission, input_shape, spec, keras_walk(input_shape, spec),
                     "each layer reads the shape the previous layer produced, with the rules "
                     "of conv2d_output_shape and pool2d_output_shape")
@@ -347,20 +460,19 @@ def test_cnn_shape_walk_matches_a_keras_model(submission, rng):
 
 @check(task="cnn_shape_walk", points=1)
 def test_cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units(submission, rng):
-    for length in (2, 3):
-        input_shape, spec = random_walk(rng, length)
+    for input_shape, spec in (targeted_walk(rng), random_walk(rng, 2)):
         spec = spec + [{"type": "flatten"}, {"type": "dense", "units": int(rng.integers(2, 129))}]
         expect_walk(submission, input_shape, spec, keras_walk(input_shape, spec),
-                    "Flatten puts height * width * channels values in one axis, a 1-tuple like "
-                    "(1024,); Dense(units) then gives (units,)")
+                    "each layer reads the shape the previous layer produced; Flatten gives a "
+                    "1-tuple, and Dense(units) then gives (units,)")
 
 
 @check(task="cnn_shape_walk", points=1)
 def test_cnn_shape_walk_raises_value_error_when_a_layer_does_not_fit(submission, rng):
-    for length in (2, 3):
-        input_shape, spec = random_walk(rng, length)
+    for input_shape, spec in (targeted_walk(rng), random_walk(rng, 2)):
         height, width = keras_walk(input_shape, spec)[-1][:2]
-        k = min(height, width) + int(rng.integers(1, 4))
+        # Larger than the input itself: no rule, right or wrong, makes this window fit.
+        k = max(input_shape[:2]) + int(rng.integers(1, 4))
         spec = spec + [{"type": "conv", "filters": 8, "kernel_size": k, "padding": "valid"}]
         try:
             keras_walk(input_shape, spec)

@@ -19,6 +19,16 @@ from grimoire.quiet import import_keras
 
 keras = import_keras()
 
+# What the learner writes themselves (enforced by the grader, check by check): BinaryF1 keeps its
+# own counts in variables it creates; wrapping or subclassing a Keras metric that does the
+# counting earns nothing.
+OWN_WORK = {
+    "BinaryF1": {"forbid": ["F1Score", "FBetaScore", "Precision", "Recall", "PrecisionAtRecall",
+                            "RecallAtPrecision", "SensitivityAtSpecificity",
+                            "SpecificityAtSensitivity", "AUC", "TruePositives", "FalsePositives",
+                            "FalseNegatives", "TrueNegatives"]},
+}
+
 # Thresholds a float32 holds exactly, so the grader and the child agree on every comparison.
 THRESHOLDS = (0.25, 0.375, 0.625, 0.75)
 RTOL, ATOL = 1e-4, 1e-5
@@ -101,7 +111,8 @@ def explain(got, known_wrong: dict[str, float]) -> str:
     return ""
 
 
-def compare_stream(got, expected, call: str, labels, probabilities, threshold, weights, wrong):
+def compare_stream(got, expected, call: str, labels, probabilities, threshold, weights, wrong,
+                   concept: str = ""):
     """Fail at the first batch whose result differs, with the counts behind the right answer."""
     if not (isinstance(got, list) and len(got) == len(expected)):
         raise CheckFailed(f"{call} returned {describe(got)}; expected {len(expected)} scores")
@@ -114,7 +125,8 @@ def compare_stream(got, expected, call: str, labels, probabilities, threshold, w
             raise CheckFailed(
                 f"{call}: after batch {k + 1} of sizes {sizes_of(labels)}, result() returned "
                 f"{value!r}{explain(value, hints)}; expected {target:.6g}: every example seen so "
-                f"far counts ({sum(len(b) for b in seen)} examples: {count_text(tp, fp, fn)})")
+                f"far counts ({sum(len(b) for b in seen)} examples: {count_text(tp, fp, fn)})"
+                + (f"; {concept}" if concept else ""))
 
 
 def per_batch_mean(labels, probabilities, threshold=0.5, weights=None) -> list[float]:
@@ -162,32 +174,82 @@ def test_keeps_counts_across_batches(submission, rng):
                     "the F1 of the last batch alone": last_batch_only(labels, probabilities)})
 
 
+def outer_product_f1(labels, probabilities, threshold=0.5, weights=None) -> list[float]:
+    """What a metric reports when it multiplies (batch,) by (batch, 1) without flattening."""
+    totals, results = np.zeros(3), []
+    for k, (y, p) in enumerate(zip(labels, probabilities)):
+        actual = y.astype(np.float64)
+        predicted = (p > threshold).astype(np.float64)
+        weight = 1.0 if weights is None else weights[k].astype(np.float64)
+        totals += [np.sum(weight * actual * predicted), np.sum(weight * (1 - actual) * predicted),
+                   np.sum(weight * actual * (1 - predicted))]
+        results.append(f1(*totals))
+    return results
+
+
+WEIGHTS = ("sample_weight has one weight per example, shape (batch,): multiply each example's "
+           "contribution to TP, FP and FN by it, with labels, predictions and weights all "
+           "flattened to (batch,) first")
+
+
 @check(task="BinaryF1", points=2)
 def test_weighs_each_example_by_its_sample_weight(submission, rng):
     labels, probabilities = make_batches(rng, 4)
+    # Every seed: labels (batch,) with predictions (batch, 1), as fit hands them, then both
+    # (batch, 1) against weights (batch,): multiplying without flattening broadcasts.
+    labels[0], probabilities[0] = labels[0].reshape(-1), probabilities[0].reshape(-1, 1)
+    labels[1], probabilities[1] = labels[1].reshape(-1, 1), probabilities[1].reshape(-1, 1)
     weights = make_weights(rng, labels)
+    shapes = ", ".join(f"y {y.shape} p {p.shape}" for y, p in zip(labels, probabilities))
     got = run(submission, "stream", labels, probabilities, weights=weights,
-              describe="BinaryF1().update_state(y, p, sample_weight=w) over 4 batches",
-              concept="sample_weight has one weight per example: multiply each example's "
-                      "contribution to TP, FP and FN by it")
+              describe=f"BinaryF1().update_state(y, p, sample_weight=w) over 4 batches ({shapes})",
+              concept=WEIGHTS)
     compare_stream(got, running_f1(labels, probabilities, weights=weights),
-                   "BinaryF1() fed 4 batches with sample_weight", labels, probabilities, 0.5, weights,
+                   f"BinaryF1() fed 4 batches with sample_weight ({shapes})", labels, probabilities,
+                   0.5, weights,
                    {"the unweighted F1: an example of weight w must count w times":
-                    running_f1(labels, probabilities)})
+                    running_f1(labels, probabilities),
+                    "an outer product of (batch,) and (batch, 1) shapes: flatten before multiplying":
+                    outer_product_f1(labels, probabilities, weights=weights)},
+                   concept=WEIGHTS)
+
+
+def at_threshold_batches(rng, threshold):
+    """Batches where some predictions equal the threshold exactly, and the threshold matters:
+    the score differs at 0.5, and differs when a prediction equal to the threshold counts."""
+    while True:
+        labels, probabilities = make_batches(rng, 3)
+        for y, p in zip(labels, probabilities):
+            flat_y, flat_p = y.reshape(-1), p.reshape(-1)  # views: writing them writes the batch
+            for label in (0, 1):
+                where = np.flatnonzero(flat_y == label)
+                if len(where):
+                    flat_p[rng.choice(where)] = threshold
+        right = running_f1(labels, probabilities, threshold)
+        alternatives = (running_f1(labels, probabilities, 0.5),
+                        running_f1(labels, probabilities, np.nextafter(np.float32(threshold), -1)))
+        if all(any(abs(a - b) > 0.01 for a, b in zip(wrong, right)) for wrong in alternatives):
+            return labels, probabilities
 
 
 @check(task="BinaryF1", points=1)
 def test_counts_only_predictions_above_the_threshold(submission, rng):
+    concept = "a prediction is positive when it is strictly above self.threshold (>, not >=)"
     for threshold in rng.choice(THRESHOLDS, size=2, replace=False):
         threshold = float(threshold)
-        labels, probabilities = make_batches(rng, 3)
+        labels, probabilities = at_threshold_batches(rng, threshold)
         got = run(submission, "stream", labels, probabilities, threshold=threshold,
-                  describe=f"BinaryF1(threshold={threshold}).update_state(y, p) over 3 batches",
-                  concept="a prediction is positive when it is above self.threshold")
+                  describe=f"BinaryF1(threshold={threshold}).update_state(y, p) over 3 batches, "
+                           f"some predictions exactly {threshold}", concept=concept)
+        just_below = float(np.nextafter(np.float32(threshold), -1))
         compare_stream(got, running_f1(labels, probabilities, threshold),
                        f"BinaryF1(threshold={threshold}) fed 3 batches", labels, probabilities,
                        threshold, None,
-                       {"the score at threshold 0.5": running_f1(labels, probabilities, 0.5)})
+                       {"the score at threshold 0.5: self.threshold was ignored":
+                        running_f1(labels, probabilities, 0.5),
+                        f"the score with the predictions equal to {threshold} counted as positive: "
+                        "use >, not >=": running_f1(labels, probabilities, just_below)},
+                       concept=concept)
 
 
 @check(task="BinaryF1", points=1)
@@ -220,7 +282,7 @@ def test_accepts_integer_and_double_labels(submission, rng):
         got = run(submission, "stream", labels, probabilities, concept=cast,
                   describe=f"BinaryF1().update_state(y, p) with {dtype} labels")
         compare_stream(got, running_f1(labels, probabilities), f"BinaryF1() fed {dtype} labels",
-                       labels, probabilities, 0.5, None, {})
+                       labels, probabilities, 0.5, None, {}, concept=cast)
 
 
 def evaluate_case(rng, weighted: bool):
@@ -257,13 +319,62 @@ def test_works_inside_model_evaluate(submission, rng):
             f"{expected:.6g}, as keras.metrics.F1Score says ({count_text(tp, fp, fn)}): {GRAPH}"))
 
 
+def epoch_batches(x, y, seed, threshold, batch_size, epochs):
+    """The (labels, probabilities) batches a metric sees in each epoch of the same training.
+
+    The same seeded classifier, fitted eagerly here with a metric that only records.
+    """
+    seen = []
+
+    class Recorder(keras.metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            seen.append((np.asarray(y_true), np.asarray(y_pred)))
+
+        def result(self):
+            return 0.0
+
+    model = classifier(seed, x.shape[1])
+    compile_classifier(model, Recorder(name="recorder"), run_eagerly=True)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+    per_epoch = math.ceil(len(x) / batch_size)
+    return [seen[e * per_epoch : (e + 1) * per_epoch] for e in range(epochs)]
+
+
+def fit_alternatives(batches, threshold) -> dict[str, list[float]]:
+    """Per-epoch histories of the usual wrong metrics, named by what they got wrong."""
+    def unzip(epoch):
+        return [b[0] for b in epoch], [b[1] for b in epoch]
+
+    every = [batch for epoch in batches for batch in epoch]
+    return {
+        "the F1 at threshold 0.5: self.threshold was ignored":
+            [running_f1(*unzip(epoch), 0.5)[-1] for epoch in batches],
+        "the mean of the per-batch F1 scores: keep counts in variables, not scores":
+            [per_batch_mean(*unzip(epoch), threshold)[-1] for epoch in batches],
+        "the F1 of every epoch so far: reset_state() must zero every count":
+            [running_f1(*unzip(every[: (e + 1) * len(batches[0])]), threshold)[-1]
+             for e in range(len(batches))],
+    }
+
+
+def fit_case(rng, n, features, batch_size, epochs):
+    """Data, seed and threshold on which each usual wrong metric records another history."""
+    while True:
+        x = rng.normal(size=(n, features)).astype("float32")
+        y = (x @ rng.normal(size=features) + rng.normal(size=n) > 0).astype("float32").reshape(-1, 1)
+        seed = int(rng.integers(1, 10_000))
+        threshold = float(rng.choice(THRESHOLDS))
+        batches = epoch_batches(x, y, seed, threshold, batch_size, epochs)
+        right = [running_f1([b[0] for b in e], [b[1] for b in e], threshold)[-1] for e in batches]
+        alternatives = fit_alternatives(batches, threshold)
+        if all(any(abs(a - b) > 0.01 for a, b in zip(wrong, right)) for wrong in alternatives.values()):
+            return x, y, seed, threshold, alternatives
+
+
 @check(task="BinaryF1", points=1)
 def test_reports_each_epoch_of_fit_afresh(submission, rng):
     n, features, batch_size, epochs = 64, 3, 16, 3
-    x = rng.normal(size=(n, features)).astype("float32")
-    y = (x @ rng.normal(size=features) + rng.normal(size=n) > 0).astype("float32").reshape(-1, 1)
-    seed = int(rng.integers(1, 10_000))
-    threshold = float(rng.choice(THRESHOLDS))
+    x, y, seed, threshold, alternatives = fit_case(rng, n, features, batch_size, epochs)
     model = classifier(seed, features)
     compile_classifier(model, keras.metrics.F1Score(average="micro", threshold=threshold, name="f1"))
     expected = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0).history["f1"]
@@ -271,10 +382,17 @@ def test_reports_each_epoch_of_fit_afresh(submission, rng):
     got = run(submission, "fit_history", x, y, seed, threshold, batch_size, epochs, describe=call,
               concept=GRAPH, timeout=30)
     ok = isinstance(got, list) and len(got) == epochs and all(close(g, e) for g, e in zip(got, expected))
-    expect_that(ok, (
-        f"{call}: history['binary_f1'] was {describe(got)}; expected {[round(v, 6) for v in expected]}, "
-        "what keras.metrics.F1Score records in the same training: fit calls reset_state() before "
-        "each epoch, which must zero every count"))
+    if ok:
+        return
+    meaning = next((f" (that is {name})" for name, values in alternatives.items()
+                    if isinstance(got, list) and len(got) == epochs
+                    and all(close(g, v) for g, v in zip(got, values))), "")
+    raise CheckFailed(
+        f"{call}: history['binary_f1'] was {describe(got)}{meaning}; expected "
+        f"{[round(v, 6) for v in expected]}, what keras.metrics.F1Score records in the same "
+        f"training: each epoch's value is the F1 of that epoch's {n} examples, counted at "
+        f"threshold {threshold} over all its batches (fit calls reset_state() before each epoch); "
+        + GRAPH)
 
 
 @check(task="BinaryF1", points=1)

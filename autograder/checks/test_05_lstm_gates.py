@@ -17,6 +17,13 @@ from grimoire.quiet import import_keras
 
 keras = import_keras()
 
+# What the learner writes themselves (enforced by the grader, check by check): the gates in
+# NumPy, so no TensorFlow or Keras in the module (no keras.layers.LSTM holding the weights).
+OWN_WORK = {
+    "lstm_step": {"no_framework": True},
+    "lstm_forward": {"no_framework": True},
+}
+
 ATOL = 1e-5
 WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")
 
@@ -234,22 +241,38 @@ FORWARD_MISTAKES = [
 ]
 STEP_FIRST = ("your lstm_step does not agree with Keras yet (see its checks): fix it first, lstm_forward "
               "is lstm_step applied at every time step")
+
+
+def step_first(problem: str) -> str:
+    return f"{STEP_FIRST}; in lstm_step, {problem}"
+# Words of NumPy's shape errors (matmul, broadcasting, indexing, unpacking): a slicing mistake.
+SHAPE_WORDS = ("shape", "broadcast", "matmul", "dimension", "axis", "index", "unpack", "size")
 FORWARD_CONCEPT = ("start from zero h and c, call lstm_step on x_seq[:, t] for t = 0, 1, ..., and carry "
                    "both states to the next step")
 
 
-def step_agrees_with_keras(submission, x_seq, *weights) -> bool:
-    """Does the submission's own lstm_step get the first step of x_seq right (from a random state)?"""
+def step_problem(submission, x_seq, *weights) -> str | None:
+    """What is wrong with the submission's own lstm_step on the first step of x_seq (from a
+    random state), in words; None when it agrees with Keras."""
     rng = np.random.default_rng(0)
     units = weights[1].shape[0]
     h_prev, c_prev = (rng.uniform(-1, 1, size=(x_seq.shape[0], units)).astype(x_seq.dtype) for _ in range(2))
     args = (x_seq[:, 0], h_prev, c_prev) + tuple(weights)
     try:
         got = submission.call("lstm_step", *args)
-    except SubmissionError:
-        return False
-    return type(got) in (tuple, list) and len(got) == 2 and all(
-        close(mine, theirs) for mine, theirs in zip(got, keras_step(*args)))
+    except SubmissionError as error:
+        return f"it raises {str(error)[:200]}; {SHAPES}"
+    expected = keras_step(*args)
+    if type(got) not in (tuple, list) or len(got) != 2:
+        return "it must return a tuple (h_t, c_t) of two arrays"
+    for part in (1, 0):
+        if not close(got[part], expected[part]):
+            return explain_step(args, got[part], part, expected)
+    return None
+
+
+def step_agrees_with_keras(submission, x_seq, *weights) -> bool:
+    return step_problem(submission, x_seq, *weights) is None
 
 
 def explain_forward(submission, args, got, expected, return_sequences):
@@ -261,8 +284,9 @@ def explain_forward(submission, args, got, expected, return_sequences):
         return "with return_sequences=True, return the hidden state of every step, not only the last"
     if not return_sequences and isinstance(got, np.ndarray) and got.shape == (batch, time, expected.shape[-1]):
         return "with return_sequences=False, return only the last hidden state"
-    if not step_agrees_with_keras(submission, *args):
-        return STEP_FIRST
+    problem = step_problem(submission, *args)
+    if problem is not None:
+        return step_first(problem)
     for options, message in FORWARD_MISTAKES:
         replay = numpy_forward(*args, **options)
         if close(got, replay if return_sequences else replay[:, -1]):
@@ -280,11 +304,16 @@ def check_forward(submission, rng, return_sequences):
         try:
             got = submission.call("lstm_forward", *args, **kwargs)
         except SubmissionRaised as raised:
-            if step_agrees_with_keras(submission, *args):
-                reason = ("x_seq is (batch, time, input_dim), so time step t is x_seq[:, t], a (batch, "
+            problem = step_problem(submission, *args)
+            if problem is not None:
+                reason = step_first(problem)
+            elif any(word in str(raised).lower() for word in SHAPE_WORDS):
+                reason = ("your lstm_step agrees with Keras, and this error is about shapes: x_seq is "
+                          "(batch, time, input_dim), so time step t is x_seq[:, t], a (batch, "
                           "input_dim) slice, and both states are (batch, units)")
             else:
-                reason = STEP_FIRST
+                reason = (f"your lstm_step agrees with Keras, so the error is in lstm_forward "
+                          f"itself: {FORWARD_CONCEPT}")
             raise CheckFailed(f"{raised}; expected {what}, shape {expected.shape}: {reason}") from None
         if not close(got, expected):
             raise CheckFailed(

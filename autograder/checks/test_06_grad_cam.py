@@ -21,10 +21,13 @@ from grimoire.quiet import import_keras
 keras = import_keras()
 import tensorflow as tf  # noqa: E402  (after the quiet import)
 
+# Grad-CAM is written with TensorFlow and Keras (a GradientTape, a sub-model): nothing to forbid.
+OWN_WORK: dict = {}
+
 TOPIC = "06_grad_cam"
 ATOL, RTOL = 1e-4, 1e-3
 GRAD_CAM = ("Grad-CAM weighs each channel k of the layer's output A by the mean over space of "
-            "d(score of the class) / dA_k, adds the weighted channels, keeps the positive part "
+            "the gradient d(score of the class) / dA_k, adds the weighted channels, keeps the positive part "
             "(ReLU) and divides by the maximum")
 
 
@@ -144,9 +147,20 @@ def call_text(image, model_text: str, layer_name: str, pred_index) -> str:
     return f"make_gradcam_heatmap({args}{'' if pred_index is None else f', pred_index={pred_index}'})"
 
 
-def compare(pictures, check_name, results, cases, expected_maps, model_text, concept):
-    for got, (image, layer_name, pred_index), expected in zip(results, cases, expected_maps):
+def ignored_choice(pred_index, top_class) -> str:
+    """What returning the top class's heatmap for a chosen class means."""
+    zero = (" (0 is a class: test `pred_index is None`, not `if not pred_index`)"
+            if pred_index == 0 else "")
+    return (f"returned the heatmap of the top class{'' if top_class is None else f' (class {top_class})'},"
+            f" not of class {pred_index}: pred_index was ignored{zero}")
+
+
+def compare(pictures, check_name, results, cases, expected_maps, model_text, concept, tops=None):
+    tops = tops or [None] * len(cases)
+    for got, (image, layer_name, pred_index), expected, top in zip(results, cases, expected_maps, tops):
         trouble = problem(got, expected)
+        if trouble and pred_index is not None and top is not None and problem(got, top) is None:
+            trouble = ignored_choice(pred_index, None)
         if trouble:
             drawn = picture(pictures, check_name, image, expected, got)
             raise CheckFailed(f"{call_text(image, model_text, layer_name, pred_index)} {trouble}; "
@@ -154,11 +168,11 @@ def compare(pictures, check_name, results, cases, expected_maps, model_text, con
 
 
 # -- random CNNs --------------------------------------------------------------------------------
-def random_spec(rng, head: str) -> dict:
+def random_spec(rng, head: str, height=None, width=None) -> dict:
     return {
         "seed": int(rng.integers(2**31)),
-        "height": int(rng.integers(10, 17)),
-        "width": int(rng.integers(10, 17)),
+        "height": int(rng.integers(10, 17)) if height is None else height,
+        "width": int(rng.integers(10, 17)) if width is None else width,
         "channels": int(rng.integers(1, 4)),
         "filters": [int(rng.integers(3, 8)), int(rng.integers(3, 8))],
         "head": head,
@@ -191,16 +205,17 @@ IMAGES_PER_MODEL = 64
 MODEL_ATTEMPTS = 50  # random models often prefer one class; 2 draws are typical, 7 the most seen
 
 
-def draw_cases(rng, head: str, wanted: list[tuple]):
+def draw_cases(rng, head: str, wanted: list[tuple], height=None, width=None):
     """A random CNN and one image per wanted case, each meeting its conditions.
 
     ``wanted``: (layer name, "top" or "chosen", shape, about class 0) per case. For "top" the
     model's top class must win clearly (and must not be class 0 when asked); for "chosen" the
     chosen class is not the top one (class 0 when asked), and its heatmap differs clearly
-    from the top class's. Candidate images are screened in one batch per model.
+    from the top class's. Candidate images are screened in one batch per model. Returns the
+    spec, the cases, their expected heatmaps and the top class's heatmap of each case.
     """
     for _ in range(MODEL_ATTEMPTS):
-        spec = random_spec(rng, head)
+        spec = random_spec(rng, head, height, width)
         model = random_cnn(spec)
         shape = (IMAGES_PER_MODEL, spec["height"], spec["width"], spec["channels"])
         images = rng.normal(size=shape).astype("float32")
@@ -209,7 +224,7 @@ def draw_cases(rng, head: str, wanted: list[tuple]):
         top = order[:, -1]
         margin = scores[np.arange(len(top)), top] - scores[np.arange(len(top)), order[:, -2]]
         others = (top + rng.integers(1, spec["classes"], size=len(top))) % spec["classes"]
-        oracles, cases, expected, taken = {}, [], [], set()
+        oracles, cases, expected, tops, taken = {}, [], [], [], set()
         for layer_name, mode, kind, about_zero in wanted:
             oracle = oracles.setdefault(layer_name, Oracle(model, layer_name))
             good = np.ones(len(top), dtype=bool)
@@ -233,8 +248,9 @@ def draw_cases(rng, head: str, wanted: list[tuple]):
             image = images[pick : pick + 1]
             cases.append((image, layer_name, None if mode == "top" else int(index[pick])))
             expected.append(oracle.heatmap(image, int(index[pick])))
+            tops.append(oracle.heatmap(image, int(top[pick])))
         if len(cases) == len(wanted):
-            return spec, cases, expected
+            return spec, cases, expected, tops
     raise RuntimeError("could not draw random Grad-CAM cases")  # a grader fault, not the learner's
 
 
@@ -246,18 +262,27 @@ def random_cnn_heatmaps(submission, spec, cases):
 
 @check(task="make_gradcam_heatmap", points=1)
 def test_heatmap_is_a_2d_numpy_array_of_the_layers_spatial_size(submission, rng):
-    spec, cases, expected = draw_cases(rng, "gap", [(CONV_OUTPUT, "top", "any", False)])
-    (got,) = random_cnn_heatmaps(submission, spec, cases)
-    image, layer_name, pred_index = cases[0]
-    call = call_text(image, model_text(spec), layer_name, pred_index)
-    size = expected[0].shape
-    concept = (f"the input is {spec['height']}x{spec['width']} but {layer_name!r} outputs "
-               f"(1, {size[0]}, {size[1]}, channels): the heatmap is one number per place of that "
-               f"layer, shape {size}, returned as a NumPy array (a tensor's .numpy())")
-    expect_that(isinstance(got, np.ndarray), f"{call} returned {describe(got)}; expected an "
-                f"np.ndarray of shape {size}: {concept}")
-    expect_that(got.shape == size and got.dtype.kind == "f",
-                f"{call} returned {describe(got)}; expected a float array of shape {size}: {concept}")
+    # Every seed: a map of the usual size, one a single row high and one a single column wide
+    # (a squeeze() without an axis drops those).
+    for height, width in ((None, None), (int(rng.integers(6, 8)), None), (None, int(rng.integers(6, 8)))):
+        spec, cases, expected, _ = draw_cases(rng, "gap", [(CONV_OUTPUT, "top", "any", False)],
+                                              height=height, width=width)
+        (got,) = random_cnn_heatmaps(submission, spec, cases)
+        image, layer_name, pred_index = cases[0]
+        call = call_text(image, model_text(spec), layer_name, pred_index)
+        size = expected[0].shape
+        concept = (f"the input is {spec['height']}x{spec['width']} but {layer_name!r} outputs "
+                   f"(1, {size[0]}, {size[1]}, channels): the heatmap is one number per place of "
+                   f"that layer, shape {size} (no batch axis, no channel axis), returned as a NumPy "
+                   "array (a tensor's .numpy())")
+        expect_that(isinstance(got, np.ndarray), f"{call} returned {describe(got)}; expected an "
+                    f"np.ndarray of shape {size}: {concept}")
+        squeezed = ("; a squeeze() without an axis drops every axis of size 1, the spatial ones "
+                    "too: name the axis to drop (axis=-1)"
+                    if got.shape != size and got.size == expected[0].size and 1 in size else "")
+        expect_that(got.shape == size and got.dtype.kind == "f",
+                    f"{call} returned {describe(got)}; expected a float array of shape {size}: "
+                    f"{concept}{squeezed}")
 
 
 @check(task="make_gradcam_heatmap", points=3)
@@ -272,7 +297,7 @@ def test_heatmap_matches_grad_cam_for_the_top_class(submission, rng, pictures):
         ("flatten", [(CONV_OUTPUT, "top", "positive", False), (CONV_PRE_ACTIVATION, "top", "mixed", True)]),
     ]
     for head, wanted in plans:
-        spec, cases, expected = draw_cases(rng, head, wanted)
+        spec, cases, expected, _ = draw_cases(rng, head, wanted)
         results = random_cnn_heatmaps(submission, spec, cases)
         compare(pictures, "heatmap_matches_grad_cam_for_the_top_class", results, cases, expected,
                 model_text(spec), concept)
@@ -288,10 +313,10 @@ def test_heatmap_matches_grad_cam_for_a_chosen_class(submission, rng, pictures):
         ("flatten", [(CONV_OUTPUT, "chosen", "any", False), (CONV_PRE_ACTIVATION, "chosen", "any", False)]),
     ]
     for head, wanted in plans:
-        spec, cases, expected = draw_cases(rng, head, wanted)
+        spec, cases, expected, tops = draw_cases(rng, head, wanted)
         results = random_cnn_heatmaps(submission, spec, cases)
         compare(pictures, "heatmap_matches_grad_cam_for_a_chosen_class", results, cases, expected,
-                model_text(spec), concept)
+                model_text(spec), concept, tops)
 
 
 # -- the hand-set two-blob model ------------------------------------------------------------------
@@ -351,6 +376,10 @@ def test_heatmap_lights_up_the_evidence_for_the_chosen_class(submission, rng, pi
         trouble = problem(got, expected)
         if trouble is None:
             continue
+        if pred_index is not None and index != top and problem(got, oracle.heatmap(image, top)) is None:
+            drawn = picture(pictures, "heatmap_lights_up_the_evidence_for_the_chosen_class", image,
+                            expected, got)
+            raise CheckFailed(f"{call} {ignored_choice(pred_index, top)}; {concept}{drawn}")
         array = as_array(got)
         if array is not None and array.shape == expected.shape and array.dtype.kind in "fiu":
             values = np.nan_to_num(array.astype("float64"), nan=-1.0)

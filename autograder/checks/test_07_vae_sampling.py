@@ -19,6 +19,9 @@ import numpy as np
 from autograder.api import CheckFailed, check, expect_that
 from autograder.sandbox import SubmissionRaised
 
+# Sampling and the KL term are written with keras.ops and keras.random: nothing to forbid.
+OWN_WORK: dict = {}
+
 PROBE = "vae_sampling"
 DRAWS = 20_000  # rows of one batch for the statistical checks
 SIGMAS = 6.0  # tolerance of the statistical checks, in standard errors
@@ -81,7 +84,7 @@ def test_sampling_centres_z_on_z_mean(submission, rng):
         f"Sampling over {DRAWS} draws gave z a mean of {fmt(got)} per dimension; expected "
         f"z_mean = {fmt(z_mean[0])} (within {fmt(tolerance)}): epsilon has mean 0, so "
         "z = z_mean + std * epsilon is centred on z_mean. Did you add z_mean, and draw epsilon "
-        "from a normal distribution centred on 0?"))
+        "from N(0, I), a normal distribution centred on 0?"))
 
 
 @check(task="Sampling", points=2)
@@ -176,7 +179,7 @@ def test_gradients_reach_z_log_var_through_the_trick(submission, rng):
             f"{call}: no gradient reaches z_log_var (tape.gradient returned None); expected "
             f"0.5 * exp(0.5 * z_log_var) * epsilon, e.g. {fmt(expected.ravel()[:4])}...: the "
             "reparametrization trick writes z as a differentiable function of z_log_var; "
-            "build the spread with keras.ops on the tensor, and never stop its gradient")
+            "build the spread with keras.ops on the tensor (not NumPy), and never stop its gradient")
     expect_that(got.shape == z_mean.shape and bool(np.allclose(got, expected, rtol=1e-3, atol=1e-4)), (
         f"{call}: dz/dz_log_var is {fmt(got.ravel()[:4])}...; expected 0.5 * exp(0.5 * "
         f"z_log_var) * epsilon = {fmt(expected.ravel()[:4])}..., with epsilon = (z - z_mean) / "
@@ -342,6 +345,16 @@ def test_kl_divergence_has_the_gradient_of_the_closed_form(submission, rng):
                 f"{formula[key]}: the KL term is part of the loss a VAE trains on, so compute it "
                 "with keras.ops (ops.sum, ops.square, ops.exp), not NumPy")
         right = got.shape == z_mean.shape and np.allclose(got, expected[key], rtol=1e-4, atol=1e-5)
+        hint = ""
+        if got.shape == z_mean.shape and np.allclose(got, -expected[key], rtol=1e-3, atol=1e-5):
+            hint = " Yours has the opposite sign: a divergence is never negative."
+        elif got.shape == z_mean.shape and np.allclose(got * z_mean.shape[-1], expected[key],
+                                                       rtol=1e-3, atol=1e-5):
+            hint = f" Yours is {z_mean.shape[-1]} times too small: sum over the latent dimensions."
+        elif got.shape == z_mean.shape and np.allclose(got * z_mean.shape[0], expected[key],
+                                                       rtol=1e-3, atol=1e-5):
+            hint = f" Yours is {z_mean.shape[0]} times too small: do not average over the batch."
         expect_that(bool(right), (
             f"{call}: d/d{name} is {fmt(got[0])} in the first row; expected {formula[key]} = "
-            f"{fmt(expected[key][0])}: the derivative of -0.5 * (1 + v - m**2 - exp(v))"))
+            f"{fmt(expected[key][0])}: the derivative of -0.5 * (1 + v - m**2 - exp(v)), summed "
+            f"over the latent dimensions, one divergence per example.{hint}"))

@@ -48,10 +48,15 @@ D_STEP = ("the discriminator's step: noise = keras.random.normal((batch, latent_
           "seed=self.seed_generator), generated = self.generator(noise); under a tf.GradientTape "
           "d_loss = discriminator_loss(D(real), D(generated)); its gradients for "
           "self.discriminator.trainable_variables applied by self.d_optimizer")
-G_STEP = ("the generator's step, after the discriminator's: fresh noise from a second "
-          "keras.random.normal(..., seed=self.seed_generator); under a new tape "
-          "g_loss = generator_loss(D(G(noise))); its gradients for "
-          "self.generator.trainable_variables applied by self.g_optimizer")
+G_STEP = ("the generator's step: fresh noise from a second keras.random.normal(..., "
+          "seed=self.seed_generator); under a new tape g_loss = generator_loss(D(G(noise))); its "
+          "gradients for self.generator.trainable_variables applied by self.g_optimizer")
+ROUND = ("one round is first the discriminator's step, then the generator's step, each changing "
+         "only its own player's variables (self.trainable_variables holds both players). "
+         f"{D_STEP[0].upper()}{D_STEP[1:]}. {G_STEP[0].upper()}{G_STEP[1:]}")
+GRAPH = ("inside fit, train_step runs as a compiled graph where the batch size is unknown (None) "
+         "until the step runs: take it from ops.shape(real_images)[0], and use keras.ops or tf, "
+         "not NumPy")
 
 
 def fmt(values) -> str:
@@ -289,10 +294,11 @@ class Shared:
     expected: object = None
     start: object = None
     extra: object = None
+    note: str = ""  # said first when the learner's code raised
 
     def get(self, concept: str):
         if isinstance(self.error, SubmissionRaised):
-            raise CheckFailed(f"{self.error}: {concept}")
+            raise CheckFailed(f"{self.error}: {self.note}{concept}")
         if self.error is not None:
             raise self.error  # not started, a timeout, a crash: the sandbox's words say it all
         return self.answer
@@ -335,7 +341,7 @@ def one_step(submission, request):
 
 @check(task="GAN", points=2)
 def test_discriminator_step_teaches_real_from_generated(one_step):
-    got = one_step.get(D_STEP)
+    got = one_step.get(ROUND)
     seed = one_step.extra["seed"]
     call = step_call(seed, STEP_RATES["both"], BATCH)
     mine = entry(got, 0, "discriminator")
@@ -347,13 +353,12 @@ def test_discriminator_step_teaches_real_from_generated(one_step):
         why = (" The discriminator never moved: apply the gradients of d_loss with "
                "self.d_optimizer.apply(gradients, self.discriminator.trainable_variables).")
     raise CheckFailed(f"{call}: the discriminator's {first_difference(mine, expected)}; expected "
-                      f"the same weights.{why} One step is {D_STEP}; then the generator's step, "
-                      "which must leave the discriminator alone")
+                      f"the same weights.{why} {ROUND[0].upper()}{ROUND[1:]}")
 
 
 @check(task="GAN", points=2)
 def test_generator_step_learns_on_fresh_noise(one_step):
-    got = one_step.get(G_STEP)
+    got = one_step.get(ROUND)
     seed, batch = one_step.extra["seed"], one_step.extra["batch"]
     call = step_call(seed, STEP_RATES["both"], BATCH)
     mine = entry(got, 0, "generator")
@@ -370,7 +375,7 @@ def test_generator_step_learns_on_fresh_noise(one_step):
             why = (" Your generator moved exactly as if its step reused the discriminator's "
                    "noise: draw fresh noise for the generator's step.")
     raise CheckFailed(f"{call}: the generator's {first_difference(mine, expected)}; expected the "
-                      f"same weights.{why} The generator's step is {G_STEP}")
+                      f"same weights.{why} {ROUND[0].upper()}{ROUND[1:]}")
 
 
 @check(task="GAN", points=2)
@@ -411,7 +416,7 @@ def short_fit(submission, request):
     shared = Shared(f"GAN(discriminator, generator, latent_dim={LATENT_DIM}, seed={seed}) compiled "
                     f"with d_optimizer=Adam({rates[0]}), g_optimizer=SGD({rates[1]}, momentum=0.5), "
                     f"then fit(x, batch_size={batch_size}, epochs={epochs}, shuffle=False) on {n} "
-                    f"real examples")
+                    f"real examples", note=f"{GRAPH}. ")
     try:
         shared.answer = submission.probe("gan:fit", seed, x, LATENT_DIM, rates, batch_size, epochs,
                                          describe=shared.call, timeout=90)
@@ -451,8 +456,8 @@ def test_fit_records_the_epoch_means_of_d_loss_and_g_loss(short_fit):
 
 @check(task="GAN", points=2)
 def test_fit_trains_both_players_like_the_reference_step(short_fit):
-    concept = (f"every step of fit is one round: {D_STEP}; then {G_STEP}. The seed generator "
-               "made in __init__ moves on with every draw, so each step gets new noise")
+    concept = (f"every step of fit plays one round: {ROUND}. The seed generator made in __init__ "
+               "moves on with every draw, so each step gets new noise")
     got = short_fit.get(concept)
     for player in ("discriminator", "generator"):
         mine, expected = entry(got, None, player), short_fit.expected[player]

@@ -101,10 +101,11 @@ def classifier(seed: int, features: int):
     return keras.Model(inputs, outputs)
 
 
-def compile_classifier(model, metric):
+def compile_classifier(model, metric, run_eagerly=False):
     import keras
 
-    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy", metrics=[metric])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy", metrics=[metric],
+                  run_eagerly=run_eagerly)
 
 
 def fit_history(module, x, y, seed, threshold, batch_size, epochs):

@@ -48,15 +48,21 @@ def build(kind: str, model_class, seed: int, features: int):
 
 
 def compile_model(kind: str, model, run_eagerly: bool = False) -> None:
-    """Each kind has its own optimizer, loss and metrics: a train_step must use the compiled ones."""
+    """Each kind has its own optimizer, loss and metrics: a train_step must use the compiled ones.
+
+    The first two kinds compile ``weighted_metrics`` too: only those see the sample weights, and
+    only if the step hands ``sample_weight`` to the metrics.
+    """
     import keras
 
     if kind == "regression":
         model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse", metrics=["mae"],
+                      weighted_metrics=[keras.metrics.MeanAbsoluteError(name="weighted_mae")],
                       run_eagerly=run_eagerly)
     elif kind == "dropout_batchnorm":
         model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                      weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="weighted_accuracy")],
                       run_eagerly=run_eagerly)
     else:
         model.compile(optimizer=keras.optimizers.RMSprop(0.01), loss="binary_crossentropy",
