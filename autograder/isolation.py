@@ -60,9 +60,16 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+WEAK = "GRIMOIRE_WEAK_ISOLATION"  # set to 1: behave as on a platform without these mechanisms (tests)
+
+
+def _weak() -> bool:
+    return os.environ.get(WEAK) == "1"
+
+
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 where there is none (macOS, old kernels)."""
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or _weak():
         return 0
     try:
         return max(0, _libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
@@ -73,7 +80,7 @@ def landlock_abi() -> int:
 @functools.lru_cache(maxsize=1)
 def namespaces_available() -> bool:
     """Whether this process may create user, PID, network and mount namespaces (tried in a fork)."""
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or _weak():
         return False
     pid = os.fork()
     if pid == 0:
@@ -131,7 +138,7 @@ PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 def _pids_cgroup_root() -> Path | None:
     """A writable cgroup folder with the pids controller (root only; v1 or v2)."""
-    if not sys.platform.startswith("linux") or os.getuid() != 0:
+    if not sys.platform.startswith("linux") or os.getuid() != 0 or _weak():
         return None
     for root in PIDS_CGROUPS:
         if (root / "cgroup.procs").exists() and os.access(root, os.W_OK) and (

@@ -89,7 +89,7 @@ def _scrubbed_environment() -> dict:
     keep = {"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent",
             "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONPATH": str(KIT_ROOT), "CUDA_VISIBLE_DEVICES": ""}
-    for name in ("KERAS_BACKEND", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    for name in ("KERAS_BACKEND", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GRIMOIRE_WEAK_ISOLATION"):
         if name in os.environ:
             keep[name] = os.environ[name]
     return keep

@@ -282,3 +282,19 @@ def test_a_symlinked_topic_folder_is_refused_with_a_message(grade, tmp_path):
     report = grade(tmp_path / "submission", topics=[TOPIC.folder])
     assert report["score"] == 0
     assert "symbolic link" in report["topics"][TOPIC.module]["checks"][0]["message"]
+
+
+def test_a_platform_without_isolation_still_grades_and_says_so(tmp_path):
+    """A learner on macOS gets a grade: only a child process and limits, stated in the report."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(ROOT / "solutions"), "--topic", TOPIC.folder,
+         "--json", str(tmp_path / "grade.json"), "--quiet", "--seed", "5"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "GRIMOIRE_WEAK_ISOLATION": "1"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "grade.json").read_text())
+    assert report["score"] == report["max_score"] > 0
+    assert report["isolation"]["level"] == "none" and report["isolation"]["missing"]
+    assert "isolation: none" in result.stdout
