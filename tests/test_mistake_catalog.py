@@ -1,9 +1,15 @@
-"""Every hidden check can fail: realistic mistakes lose points, correct variants keep them."""
+"""Every hidden check can fail: realistic mistakes lose points, correct variants keep them.
+
+A caught mistake is caught with every seed: each mistake is graded under :data:`SEEDS` (five
+seeds), and each check it names must fail under every one of them, with a message that names
+the real cause (the mistake's ``concept``).
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from autograder.engine import grade_each_seed
 from grimoire.topics import ROOT
 from tests.catalog import load
 from tests.helpers import (TOPICS, all_checks, failed_checks, patched_source, run_visible_tests,
@@ -12,18 +18,31 @@ from tests.helpers import (TOPICS, all_checks, failed_checks, patched_source, ru
 CATALOG = {topic.module: load(topic.module) for topic in TOPICS}
 MISTAKES = [(t, m) for t in TOPICS for m in CATALOG[t.module][0]]
 VARIANTS = [(t, v) for t in TOPICS for v in CATALOG[t.module][1]]
+# The first is the kit's usual seed; the others are arbitrary. A check that catches a mistake
+# with some seeds only holds no targeted case for it: add one that every seed runs.
+SEEDS = (20261125, 1, 2, 3, 4)
 
 
 @pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[f"{t.module}:{m.name}" for t, m in MISTAKES])
-def test_each_mistake_loses_the_points_of_the_checks_it_should_fail(topic, mistake, grade, tmp_path):
-    """Only the checks a mistake names are run: each of them must fail (and cost its points)."""
+def test_each_mistake_loses_the_points_of_the_checks_it_should_fail_with_every_seed(
+        topic, mistake, grade, tmp_path):
+    """Only the checks a mistake names are run: each must fail, under every seed, naming the cause."""
+    assert mistake.concept.strip(), f"{mistake.name}: give the mistake a concept= (the real cause)"
     write_submission(tmp_path, {topic.folder: patched_source(topic, mistake.code)})
-    report = grade(tmp_path, topics=[topic.folder], checks=list(mistake.kills))
-    ran = all_checks(report, topic.module)
-    assert ran == set(mistake.kills), f"the catalog names unknown checks: {set(mistake.kills) - ran}"
-    passed = ran - failed_checks(report, topic.module)
-    assert passed == set(), f"{mistake.name} should fail these checks but passed them"
-    assert report["score"] == 0 < report["max_score"]
+    missed, vague = {}, {}
+    reports = grade_each_seed(tmp_path, list(SEEDS), topics=[topic.folder], checks=list(mistake.kills))
+    for seed, report in reports.items():
+        ran = all_checks(report, topic.module)
+        assert ran == set(mistake.kills), f"the catalog names unknown checks: {set(mistake.kills) - ran}"
+        passed = ran - failed_checks(report, topic.module)
+        if passed:
+            missed[seed] = sorted(passed)
+        for check in report["topics"][topic.module]["checks"]:
+            if not check["passed"] and mistake.concept.lower() not in check["message"].lower():
+                vague.setdefault(check["name"], f"seed {seed}: {check['message']}")
+    assert missed == {}, f"{mistake.name} passed these checks with these seeds: {missed}"
+    assert vague == {}, (f"{mistake.name}: these messages do not say {mistake.concept!r}, the real "
+                         f"cause: {vague}")
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=[t.module for t in TOPICS])
@@ -31,9 +50,18 @@ def test_every_hidden_check_is_failed_by_some_mistake(topic, grade):
     """With the test above, every check is shown to fail on at least one realistic mistake."""
     mistakes = [m for t, m in MISTAKES if t is topic]
     assert len(mistakes) >= 5, f"{topic.module}: the catalog needs at least five realistic mistakes"
-    checks = all_checks(grade(ROOT / "solutions", topics=[topic.folder]), topic.module)
+    report = grade(ROOT / "solutions", topics=[topic.folder])
+    checks = all_checks(report, topic.module)
     killed = set().union(*(set(m.kills) for m in mistakes))
     assert checks - killed == set(), "no mistake in the catalog fails these checks"
+    # A mistake that hands a task to Keras loses every point of that task, not only some.
+    task_of = {c["name"]: c["task"] for c in report["topics"][topic.module]["checks"]}
+    for mistake in (m for m in mistakes if m.delegates):
+        tasks = {task_of[name] for name in mistake.kills}
+        whole = {name for name, task in task_of.items() if task in tasks}
+        assert whole - set(mistake.kills) == set(), (
+            f"{mistake.name} hands {', '.join(sorted(tasks))} to Keras: it must lose every check "
+            "of the task")
 
 
 @pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[f"{t.module}:{m.name}" for t, m in MISTAKES])

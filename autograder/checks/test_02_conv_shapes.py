@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_error
-from autograder.sandbox import SubmissionRaised
+from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe, format_call, mismatch, same_value
 from grimoire.quiet import import_keras
 
@@ -368,38 +368,50 @@ def random_walk(rng, length, prefix=()):
     return input_shape, spec
 
 
+TARGETED_SPEC = [
+    {"type": "conv", "filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"},
+    {"type": "pool"},
+    {"type": "conv", "filters": 16, "kernel_size": (3, 5), "dilation_rate": 2},
+    {"type": "pool", "pool_size": 3, "strides": 2, "padding": "same"},
+    {"type": "conv", "filters": 32, "kernel_size": 2, "strides": 3},
+]
+
+
+def _spec_sizes(size: int, axis: int) -> list[int]:
+    """One axis of a map walked through TARGETED_SPEC, with the arithmetic of the messages."""
+    sizes = []
+    for entry in TARGETED_SPEC:
+        pool = entry["type"] == "pool"
+        k = pair(entry.get("pool_size", 2) if pool else entry["kernel_size"])[axis]
+        s = pair(entry.get("strides") or (entry.get("pool_size", 2) if pool else 1))[axis]
+        d = pair(entry.get("dilation_rate", 1))[axis]
+        size = axis_size(size, k, s, d, entry.get("padding", "valid"))[0]
+        sizes.append(size)
+    return sizes
+
+
+def _targeted_sizes(axis: int) -> list[int]:
+    """Odd input sizes on which every layer of TARGETED_SPEC shows its rule along ``axis``:
+    'same' at stride 2 on an odd size, the 'same' pool on an odd size, and the stride-3 conv
+    with two pixels left over."""
+    return [n for n in range(21, 140, 2)
+            if _spec_sizes(n, axis)[2] % 2 == 1 and _spec_sizes(n, axis)[3] >= 4
+            and (_spec_sizes(n, axis)[3] - 2) % 3 == 2]
+
+
+TARGETED_SIZES = (_targeted_sizes(0), _targeted_sizes(1))
+
+
 def targeted_walk(rng):
-    """A walk whose first layers use every rule, on sizes where each rule shows, every seed.
+    """A walk whose layers use every rule, on sizes where each rule shows, every seed.
 
     A conv with 'same' padding and stride 2 on odd sizes (ceil, not floor), a pool with its
     default strides, a dilated conv with a rectangular kernel, a pool with 'same' padding and
     stride 2 on an odd size, and a 'valid' conv with stride 3 and two pixels left over (floor,
-    not round). The layers keep their own filters, never the input's channel count.
+    not round). The layers have their own filters, never the input's channel count.
     """
-    while True:
-        height, width = (2 * int(rng.integers(24, 33)) + 1 for _ in range(2))
-        channels = int(rng.integers(1, 4))
-        spec = [
-            {"type": "conv", "filters": int(rng.choice([4, 8])), "kernel_size": 3, "strides": 2,
-             "padding": "same"},
-            {"type": "pool"},
-            {"type": "conv", "filters": 16, "kernel_size": (3, 5), "dilation_rate": 2},
-            {"type": "pool", "pool_size": 3, "strides": 2, "padding": "same"},
-            {"type": "conv", "filters": 32, "kernel_size": 2, "strides": 3},
-        ]
-        # The arithmetic of the messages, to pick sizes fast; Keras gives the expected shapes.
-        sizes = [height, width]
-        after = []
-        for entry in spec:
-            pool = entry["type"] == "pool"
-            kernel = pair(entry.get("pool_size", 2) if pool else entry["kernel_size"])
-            strides = pair(entry.get("strides") or (kernel if pool else 1))
-            dilation = pair(entry.get("dilation_rate", 1))
-            sizes = [axis_size(n, k, s, d, entry.get("padding", "valid"))[0]
-                     for n, k, s, d in zip(sizes, kernel, strides, dilation)]
-            after.append(sizes)
-        if all(n % 2 == 1 for n in after[2]) and all((n - 2) % 3 == 2 for n in after[3]):
-            return (height, width, channels), spec
+    height, width = (int(rng.choice(sizes[:6])) for sizes in TARGETED_SIZES)
+    return (height, width, int(rng.integers(1, 4))), [dict(entry) for entry in TARGETED_SPEC]
 
 
 def layer_rule(entry, shape) -> str:
@@ -425,9 +437,30 @@ def layer_rule(entry, shape) -> str:
     return f"Dense({options['units']}) replaces the last axis by its units"
 
 
+def first_wrong_layer(submission, input_shape, spec, expected) -> str:
+    """The rule of the first conv or pool layer your own functions get wrong (or raise on)."""
+    shape = tuple(input_shape)
+    functions = {"conv": "conv2d_output_shape", "pool": "pool2d_output_shape"}
+    for index, (entry, theirs) in enumerate(zip(spec, expected), 1):
+        if entry["type"] in functions:
+            options = {key: value for key, value in entry.items() if key != "type"}
+            try:
+                mine = submission.call(functions[entry["type"]], shape, **options)
+            except SubmissionError:
+                mine = None
+            if not same_value(mine, theirs):
+                return f"layer {index}, {entry}, reads {shape} and gives {theirs}: {layer_rule(entry, shape)}"
+        shape = theirs
+    return "every layer fits with the rules of conv2d_output_shape and pool2d_output_shape"
+
+
 def expect_walk(submission, input_shape, spec, expected, concept):
     call = f"cnn_shape_walk({input_shape}, layers) with layers = {spec}"
-    got = submission.call("cnn_shape_walk", input_shape, spec)
+    try:
+        got = submission.call("cnn_shape_walk", input_shape, spec)
+    except SubmissionRaised as raised:
+        raise CheckFailed(f"{raised}; expected {expected}: {first_wrong_layer(submission, input_shape, spec, expected)}"
+                          f" ({concept})") from None
     if type(got) is not list:
         raise CheckFailed(f"{call} returned {describe(got)}; expected a list of {len(expected)} "
                           f"shapes, one per layer: {expected}")

@@ -278,8 +278,9 @@ def step_agrees_with_keras(submission, x_seq, *weights) -> bool:
 def explain_forward(submission, args, got, expected, return_sequences):
     batch, time = args[0].shape[:2]
     if return_sequences and isinstance(got, np.ndarray) and got.shape == (time, batch, expected.shape[-1]):
-        return ("it holds (time, batch, units): stack the hidden states along axis 1 "
-                "(np.stack(outputs, axis=1)) to get (batch, time, units)")
+        return ("it holds (time, batch, units): loop over the time steps, x_seq[:, t] (not over "
+                "the batch), and stack the hidden states along axis 1 (np.stack(outputs, axis=1)) "
+                "to get (batch, time, units)")
     if return_sequences and isinstance(got, np.ndarray) and got.shape == expected.shape[::2]:
         return "with return_sequences=True, return the hidden state of every step, not only the last"
     if not return_sequences and isinstance(got, np.ndarray) and got.shape == (batch, time, expected.shape[-1]):

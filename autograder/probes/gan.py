@@ -35,11 +35,16 @@ def build_players(seed: int, features: int, latent_dim: int):
     return discriminator, generator
 
 
-def make_optimizers(d_rate: float, g_rate: float):
-    """Different kinds for the two players, so that using one for both shows."""
+def make_optimizers(d_rate: float, g_rate: float, adam: bool = False):
+    """(d_optimizer, g_optimizer), never alike, so that using one for both shows.
+
+    One step of Adam moves every weight by about its learning rate, whatever the gradient's
+    size (only its sign counts): a step compared after one update uses plain SGD instead.
+    """
     import keras
 
-    return keras.optimizers.Adam(d_rate), keras.optimizers.SGD(g_rate, momentum=0.5)
+    d_optimizer = keras.optimizers.Adam(d_rate) if adam else keras.optimizers.SGD(d_rate)
+    return d_optimizer, keras.optimizers.SGD(g_rate, momentum=0.5)
 
 
 @contextlib.contextmanager
@@ -120,7 +125,7 @@ def fit(module, seed, x, latent_dim, rates, batch_size, epochs):
     """``GAN.fit(x, batch_size, epochs, shuffle=False)`` in graph mode: weights and history."""
     discriminator, generator = build_players(seed, x.shape[1], latent_dim)
     gan = module.GAN(discriminator, generator, latent_dim, seed=seed)
-    d_optimizer, g_optimizer = make_optimizers(*rates)
+    d_optimizer, g_optimizer = make_optimizers(*rates, adam=True)
     gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
     with graph_errors("GAN.fit"):
         history = gan.fit(x, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)

@@ -1,9 +1,40 @@
 """Visible tests for parameter counting. Run them with `pytest exercises/01_parameter_counting`."""
 
+import inspect
+
 import pytest
 
-from grimoire.teach import expect_call
+from grimoire.teach import Mismatch, call_or_not_started, expect_call
 from parameter_counting import batchnorm_params, conv2d_params, dense_params, lstm_params
+
+
+@pytest.mark.task("dense_params")
+def test_the_counting_is_yours_without_tensorflow_or_keras():
+    """The rule of this topic, checked in your code: no TensorFlow or Keras, however imported."""
+    call_or_not_started(dense_params, 784, 10)
+
+    def names(code):  # the names and strings a function's code uses, nested functions included
+        found = set(code.co_names)
+        for constant in code.co_consts:
+            if inspect.iscode(constant):
+                found |= names(constant)
+            elif isinstance(constant, str):
+                found.add(constant)
+        return found
+
+    for name in ('dense_params', 'conv2d_params', 'lstm_params', 'batchnorm_params'):
+        function = globals().get(name)  # in a notebook, only the functions written so far
+        if not inspect.isfunction(function):
+            continue
+        used = sorted(used_name for used_name in names(function.__code__)
+                      if used_name in ("keras", "tensorflow", "tf", "importlib", "__import__", "sys")
+                      or str(getattr(function.__globals__.get(used_name), "__module__", None)
+                             or getattr(function.__globals__.get(used_name), "__name__", "")
+                             ).startswith(("keras", "tensorflow")))
+        if used:
+            raise Mismatch(f"{name} uses {', '.join(used)}; expected no TensorFlow or Keras in your "
+                           "module, however imported (import, importlib, __import__, sys.modules): "
+                           "the point of this topic is to know where each parameter comes from, and the grader gives no point to a function that asks Keras")
 
 
 @pytest.mark.task("dense_params")

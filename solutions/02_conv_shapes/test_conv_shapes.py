@@ -1,9 +1,40 @@
 """Visible tests for convolution shapes. Run them with `pytest exercises/02_conv_shapes`."""
 
+import inspect
+
 import pytest
 
 from conv_shapes import cnn_shape_walk, conv2d_output_shape, pool2d_output_shape
-from grimoire.teach import expect_call, expect_raises
+from grimoire.teach import Mismatch, call_or_not_started, expect_call, expect_raises
+
+
+@pytest.mark.task("conv2d_output_shape")
+def test_the_shapes_are_yours_without_tensorflow_or_keras():
+    """The rule of this topic, checked in your code: no TensorFlow or Keras, however imported."""
+    call_or_not_started(conv2d_output_shape, (28, 28, 1), 32, 5)
+
+    def names(code):  # the names and strings a function's code uses, nested functions included
+        found = set(code.co_names)
+        for constant in code.co_consts:
+            if inspect.iscode(constant):
+                found |= names(constant)
+            elif isinstance(constant, str):
+                found.add(constant)
+        return found
+
+    for name in ('conv2d_output_shape', 'pool2d_output_shape', 'cnn_shape_walk'):
+        function = globals().get(name)  # in a notebook, only the functions written so far
+        if not inspect.isfunction(function):
+            continue
+        used = sorted(used_name for used_name in names(function.__code__)
+                      if used_name in ("keras", "tensorflow", "tf", "importlib", "__import__", "sys")
+                      or str(getattr(function.__globals__.get(used_name), "__module__", None)
+                             or getattr(function.__globals__.get(used_name), "__name__", "")
+                             ).startswith(("keras", "tensorflow")))
+        if used:
+            raise Mismatch(f"{name} uses {', '.join(used)}; expected no TensorFlow or Keras in your "
+                           "module, however imported (import, importlib, __import__, sys.modules): "
+                           "the point of this topic is the arithmetic of windows and strides, and the grader gives no point to a function that asks Keras")
 
 
 @pytest.mark.task("conv2d_output_shape")
@@ -24,6 +55,9 @@ def test_strides_skip_positions_and_round_down_with_valid_padding():
 def test_same_padding_keeps_the_size_divided_by_the_stride_rounded_up():
     expect_call(conv2d_output_shape, (28, 28, 1), 32, 3, strides=2, padding="same",
                 expected=(14, 14, 32), concept="with 'same' padding the size is ceil(28 / 2) = 14")
+    expect_call(conv2d_output_shape, (7, 9, 3), 5, 3, strides=2, padding="same", expected=(4, 5, 5),
+                concept="with 'same' padding the size is rounded up, not down: ceil(7 / 2) = 4 and "
+                        "ceil(9 / 2) = 5 (the last window hangs over the border, into the zeros)")
     expect_call(conv2d_output_shape, (15, 15, 4), 4, 7, padding="same", expected=(15, 15, 4),
                 concept="with 'same' padding and stride 1 the size is ceil(15 / 1) = 15, "
                         "whatever the kernel size")

@@ -25,6 +25,7 @@ class BinaryF1(keras.metrics.Metric):
     Write ``update_state`` and ``result`` with ``keras.ops`` only: inside ``fit`` and
     ``evaluate`` they run in a compiled graph, where NumPy cannot see the values.
 
+    >>> import numpy as np
     >>> f1 = BinaryF1()
     >>> f1.update_state(np.array([1, 0, 1, 1]), np.array([0.9, 0.8, 0.3, 0.6]))
     >>> float(f1.result())  # TP = 2, FP = 1, FN = 1

@@ -1,11 +1,42 @@
 """Visible tests for the stateful F1 metric. Run them with `pytest exercises/03_custom_metric`."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
 
 from grimoire.teach import Mismatch, call_or_not_started, expect_value
 from custom_metric import BinaryF1
+
+
+@pytest.mark.task("BinaryF1")
+def test_binary_f1_keeps_its_own_counts_instead_of_asking_a_keras_metric():
+    """The rule of this topic, checked in your code: the counting is yours."""
+    call_or_not_started(call_or_not_started(BinaryF1).update_state, np.array([1, 0]), np.array([0.9, 0.2]))
+
+    def names(code):  # the names and strings a function's code uses, nested functions included
+        found = set(code.co_names)
+        for constant in code.co_consts:
+            if inspect.iscode(constant):
+                found |= names(constant)
+            elif isinstance(constant, str):
+                found.add(constant)
+        return found
+
+    counting_metrics = {"F1Score", "FBetaScore", "Precision", "Recall", "PrecisionAtRecall",
+                        "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+                        "AUC", "TruePositives", "FalsePositives", "FalseNegatives", "TrueNegatives"}
+    used = {klass.__name__ for klass in BinaryF1.__mro__ if klass.__module__.startswith("keras")}
+    for klass in BinaryF1.__mro__:
+        if not klass.__module__.startswith("keras"):
+            for value in vars(klass).values():
+                used |= names(value.__code__) if inspect.isfunction(value) else set()
+    if used & counting_metrics:
+        raise Mismatch(f"BinaryF1 uses keras.metrics.{', '.join(sorted(used & counting_metrics))}; "
+                       "expected a metric that keeps its own counts in variables it creates: "
+                       "the grader gives no point to a BinaryF1 that hands the counting to a Keras "
+                       "metric (F1Score, FBetaScore, Precision, Recall, ...)")
 
 
 @pytest.mark.task("BinaryF1")
@@ -40,11 +71,12 @@ def test_sample_weight_counts_an_example_that_many_times():
 
 @pytest.mark.task("BinaryF1")
 def test_only_predictions_above_the_threshold_count_as_positive():
-    f1 = call_or_not_started(BinaryF1, threshold=0.8)
+    f1 = call_or_not_started(BinaryF1, threshold=0.75)
     call_or_not_started(f1.update_state, np.array([1, 1, 0]), np.array([0.9, 0.7, 0.75]))
-    expect_value("BinaryF1(threshold=0.8).update_state([1, 1, 0], [0.9, 0.7, 0.75]); result()",
+    expect_value("BinaryF1(threshold=0.75).update_state([1, 1, 0], [0.9, 0.7, 0.75]); result()",
                  float(call_or_not_started(f1.result)), 2 / 3, rtol=1e-5,
-                 concept="at 0.8 only 0.9 is a positive prediction: TP = 1, FP = 0, FN = 1")
+                 concept="at 0.75 only 0.9 is a positive prediction: 0.75 is not above the threshold "
+                         "(strictly greater, not >=), so TP = 1, FP = 0, FN = 1")
 
 
 @pytest.mark.task("BinaryF1")

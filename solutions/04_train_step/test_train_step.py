@@ -4,12 +4,43 @@ Each test builds the same small model twice with the same seed, once as a plain 
 once as your CustomFitModel, and lets Keras' own step show what yours should do.
 """
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
 
 from grimoire.teach import Mismatch, call_or_not_started, expect_value
 from train_step import CustomFitModel, small_classifier
+
+
+@pytest.mark.task("CustomFitModel")
+def test_train_step_and_test_step_are_your_own_not_keras_built_in_ones():
+    """The rule of this topic, checked in your code: both steps are written in your class."""
+    model = small_classifier(CustomFitModel)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    call_or_not_started(model.train_step, (np.zeros((2, 4), "float32"), np.array([0, 1])))
+
+    def names(code):  # the names and strings a function's code uses, nested functions included
+        found = set(code.co_names)
+        for constant in code.co_consts:
+            if inspect.iscode(constant):
+                found |= names(constant)
+            elif isinstance(constant, str):
+                found.add(constant)
+        return found
+
+    rule = ("the grader gives no point to a CustomFitModel whose steps are Keras' own: write "
+            "train_step and test_step in your class, without super().train_step or the backend trainer")
+    for method in ("train_step", "test_step"):
+        owner = next(klass for klass in CustomFitModel.__mro__ if method in vars(klass))
+        if owner.__module__.startswith("keras"):
+            raise Mismatch(f"CustomFitModel.{method} is Keras' own (inherited from {owner.__name__}); "
+                           f"expected a {method} written in your class: {rule}")
+        used = names(vars(owner)[method].__code__)
+        if ("super" in used and used & {"train_step", "test_step"}) or any("Trainer" in n for n in used):
+            raise Mismatch(f"CustomFitModel.{method} calls Keras' built-in step (super() or the "
+                           f"backend trainer); expected the step written out: {rule}")
 
 
 @pytest.mark.task("CustomFitModel")

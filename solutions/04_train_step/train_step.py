@@ -51,8 +51,10 @@ class CustomFitModel(keras.Model):
         2. the compiled loss, sample weights and regularization included: ``self.compute_loss``;
         3. the gradients of the loss with respect to ``self.trainable_variables``, applied by the
            compiled optimizer;
-        4. every metric in ``self.metrics`` updated: the ``"loss"`` tracker with the loss, the
-           others with ``y`` and the predictions;
+        4. every metric in ``self.metrics`` updated: after ``compile`` their names are
+           ``['loss', 'compile_metrics']``, the loss tracker (update it with the loss) and one
+           container of the compiled metrics (update it with ``y``, the predictions and
+           ``sample_weight``);
         5. the metrics' results returned, by name.
         """
         ### BEGIN SOLUTION

@@ -1,11 +1,45 @@
 """Visible tests for the LSTM gates. Run them with `pytest exercises/05_lstm_gates`."""
 
+import inspect
+
 import numpy as np
 import pytest
 
 from grimoire.quiet import import_keras
-from grimoire.teach import call_or_not_started, expect_value
+from grimoire.teach import Mismatch, call_or_not_started, expect_value
 from lstm_gates import lstm_forward, lstm_step
+
+
+@pytest.mark.task("lstm_step")
+def test_the_gates_are_yours_without_tensorflow_or_keras():
+    """The rule of this topic, checked in your code: no TensorFlow or Keras, however imported."""
+    units = 2
+    call_or_not_started(lstm_step, np.ones((1, 3)), np.zeros((1, units)), np.zeros((1, units)),
+                        np.zeros((3, 4 * units)), np.zeros((units, 4 * units)), np.zeros(4 * units))
+
+    def names(code):  # the names and strings a function's code uses, nested functions included
+        found = set(code.co_names)
+        for constant in code.co_consts:
+            if inspect.iscode(constant):
+                found |= names(constant)
+            elif isinstance(constant, str):
+                found.add(constant)
+        return found
+
+    for name in ("lstm_step", "lstm_forward"):
+        function = globals().get(name)  # in a notebook, only the functions written so far
+        if not inspect.isfunction(function):
+            continue
+        used = sorted(used_name for used_name in names(function.__code__)
+                      if used_name in ("keras", "tensorflow", "tf", "importlib", "__import__", "sys")
+                      or str(getattr(function.__globals__.get(used_name), "__module__", None)
+                             or getattr(function.__globals__.get(used_name), "__name__", "")
+                             ).startswith(("keras", "tensorflow")))
+        if used:
+            raise Mismatch(f"{name} uses {', '.join(used)}; expected no TensorFlow or Keras in your "
+                           "module, however imported (import, importlib, __import__, sys.modules): the "
+                           "point of this topic is to write the gates yourself in NumPy, and the grader "
+                           "gives no point to a function that asks Keras")
 
 
 @pytest.mark.task("lstm_step")

@@ -1,6 +1,20 @@
 """Mistakes learners make when computing convolution shapes, and correct answers written differently."""
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
+
+ALL_CHECKS = (
+    "conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_valid_padding_matches_keras_with_strides",
+    "conv2d_same_padding_matches_keras", "conv2d_dilation_matches_keras",
+    "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "conv2d_output_channels_are_the_filters",
+    "conv2d_raises_value_error_when_the_window_does_not_fit",
+    "pool2d_strides_default_to_the_pool_size", "pool2d_follows_strides_and_same_padding",
+    "pool2d_accepts_pairs", "pool2d_raises_value_error_when_the_window_does_not_fit",
+    "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units",
+    "cnn_shape_walk_raises_value_error_when_a_layer_does_not_fit",
+)
+WALK = tuple(name for name in ALL_CHECKS if name.startswith("cnn_shape_walk"))
 
 MISTAKES = [
     Mistake("valid_forgets_the_plus_one", '''
@@ -12,9 +26,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_valid_padding_matches_keras_at_stride_one",
-            "conv2d_valid_padding_matches_keras_with_strides", "pool2d_strides_default_to_the_pool_size",
-            "cnn_shape_walk_matches_a_keras_model")),
+''', kills=("conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_valid_padding_matches_keras_with_strides", "pool2d_strides_default_to_the_pool_size", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("valid_rounds_instead_of_flooring", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -24,7 +36,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_valid_padding_matches_keras_with_strides",)),
+''', kills=("conv2d_valid_padding_matches_keras_with_strides", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "pool2d_strides_default_to_the_pool_size")),
     Mistake("dilation_is_ignored", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -34,7 +46,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_dilation_matches_keras",)),
+''', kills=("conv2d_dilation_matches_keras", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "conv2d_raises_value_error_when_the_window_does_not_fit")),
     Mistake("dilation_multiplies_the_whole_kernel", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -44,7 +56,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_dilation_matches_keras",)),
+''', kills=("conv2d_dilation_matches_keras", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_accepts_pairs_for_kernel_strides_and_dilation")),
     Mistake("same_padding_computed_like_valid", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -54,7 +66,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_same_padding_matches_keras", "pool2d_follows_strides_and_same_padding")),
+''', kills=("conv2d_same_padding_matches_keras", "pool2d_follows_strides_and_same_padding", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("same_padding_rounds_down", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -64,7 +76,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_same_padding_matches_keras", "pool2d_follows_strides_and_same_padding")),
+''', kills=("conv2d_same_padding_matches_keras", "pool2d_follows_strides_and_same_padding", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "pool2d_accepts_pairs")),
     Mistake("same_padding_ignores_the_strides", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -74,7 +86,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_same_padding_matches_keras",)),
+''', kills=("conv2d_same_padding_matches_keras", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "pool2d_accepts_pairs", "pool2d_follows_strides_and_same_padding")),
     Mistake("channels_copied_from_the_input", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -84,7 +96,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], input_shape[2]
-''', kills=("conv2d_output_channels_are_the_filters", "cnn_shape_walk_matches_a_keras_model")),
+''', kills=("conv2d_output_channels_are_the_filters", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_raises_value_error_when_the_window_does_not_fit")),
     Mistake("pairs_use_only_their_first_value", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     first = lambda value: value if isinstance(value, int) else value[0]
@@ -96,7 +108,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_accepts_pairs_for_kernel_strides_and_dilation", "pool2d_accepts_pairs")),
+''', kills=("conv2d_accepts_pairs_for_kernel_strides_and_dilation", "pool2d_accepts_pairs", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("returns_a_list", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -106,7 +118,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return [sizes[0], sizes[1], filters]
-''', kills=("conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_same_padding_matches_keras")),
+''', kills=("conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_same_padding_matches_keras", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_valid_padding_matches_keras_with_strides", "conv2d_dilation_matches_keras", "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "conv2d_output_channels_are_the_filters", "conv2d_raises_value_error_when_the_window_does_not_fit")),
     Mistake("numpy_ceil_returns_floats", '''
 import numpy as np
 
@@ -119,7 +131,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
             raise ValueError("the window does not fit")
         sizes.append(size)
     return sizes[0], sizes[1], filters
-''', kills=("conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_same_padding_matches_keras")),
+''', kills=("conv2d_valid_padding_matches_keras_at_stride_one", "conv2d_same_padding_matches_keras", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units", "conv2d_valid_padding_matches_keras_with_strides", "conv2d_dilation_matches_keras", "conv2d_accepts_pairs_for_kernel_strides_and_dilation", "conv2d_output_channels_are_the_filters", "conv2d_raises_value_error_when_the_window_does_not_fit", "pool2d_strides_default_to_the_pool_size", "pool2d_follows_strides_and_same_padding", "pool2d_accepts_pairs")),
     Mistake("no_value_error_when_the_window_does_not_fit", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     sizes = []
@@ -154,24 +166,24 @@ def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid")
         strides = 1
     height, width, _ = conv2d_output_shape(input_shape, input_shape[2], pool_size, strides, padding)
     return height, width, input_shape[2]
-''', kills=("pool2d_strides_default_to_the_pool_size", "pool2d_accepts_pairs")),
+''', kills=("pool2d_strides_default_to_the_pool_size", "pool2d_accepts_pairs", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("pool_ignores_its_strides", '''
 def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid"):
     height, width, _ = conv2d_output_shape(input_shape, input_shape[2], pool_size, pool_size, padding)
     return height, width, input_shape[2]
-''', kills=("pool2d_follows_strides_and_same_padding", "pool2d_accepts_pairs")),
+''', kills=("pool2d_follows_strides_and_same_padding", "pool2d_accepts_pairs", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("pool_ignores_its_padding", '''
 def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid"):
     if strides is None:
         strides = pool_size
     height, width, _ = conv2d_output_shape(input_shape, input_shape[2], pool_size, strides)
     return height, width, input_shape[2]
-''', kills=("pool2d_follows_strides_and_same_padding",)),
+''', kills=("pool2d_follows_strides_and_same_padding", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("pool_divides_by_the_pool_size", '''
 def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid"):
     height, width = (n // k for n, k in zip(input_shape[:2], as_pair(pool_size)))
     return height, width, input_shape[2]
-''', kills=("pool2d_follows_strides_and_same_padding", "pool2d_raises_value_error_when_the_window_does_not_fit")),
+''', kills=("pool2d_follows_strides_and_same_padding", "pool2d_raises_value_error_when_the_window_does_not_fit", "cnn_shape_walk_matches_a_keras_model", "cnn_shape_walk_flattens_to_a_one_tuple_and_reads_dense_units")),
     Mistake("walk_feeds_the_input_to_every_layer", '''
 def cnn_shape_walk(input_shape, layers):
     shapes = []
@@ -254,10 +266,78 @@ def cnn_shape_walk(input_shape, layers):
         shapes.append(shape)
     return shapes
 ''', kills=("cnn_shape_walk_raises_value_error_when_a_layer_does_not_fit",), visible=False),
+    # Handing the shapes to Keras: the grader gives no point to a task that imports it (OWN_WORK).
+    Mistake("asks_keras_itself", '''
+def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
+    import keras
+    layer = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                                dilation_rate=dilation_rate)
+    return tuple(layer.compute_output_shape((None, *input_shape))[1:])
+
+
+def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid"):
+    import keras
+    layer = keras.layers.MaxPooling2D(pool_size, strides=strides, padding=padding)
+    return tuple(layer.compute_output_shape((None, *input_shape))[1:])
+
+
+def cnn_shape_walk(input_shape, layers):
+    import keras
+    kinds = {"conv": keras.layers.Conv2D, "pool": keras.layers.MaxPooling2D,
+             "flatten": keras.layers.Flatten, "dense": keras.layers.Dense}
+    x = keras.Input(tuple(input_shape))
+    shapes = []
+    for layer in layers:
+        options = {key: value for key, value in layer.items() if key != "type"}
+        x = kinds[layer["type"]](**options)(x)
+        shapes.append(tuple(x.shape[1:]))
+    return shapes
+''', kills=ALL_CHECKS, delegates=True, concept="Keras"),
+    Mistake("walk_builds_a_keras_model_through_dunder_import", '''
+def cnn_shape_walk(input_shape, layers):
+    keras = __import__("keras")
+    kinds = {"conv": keras.layers.Conv2D, "pool": keras.layers.MaxPooling2D,
+             "flatten": keras.layers.Flatten, "dense": keras.layers.Dense}
+    x = keras.Input(tuple(input_shape))
+    shapes = []
+    for layer in layers:
+        options = {key: value for key, value in layer.items() if key != "type"}
+        x = kinds[layer["type"]](**options)(x)
+        shapes.append(tuple(x.shape[1:]))
+    return shapes
+''', kills=WALK, delegates=True, concept="Keras"),
 ]
 
-VARIANTS = [
-    Variant("math_floor_and_one_axis_at_a_time", '''
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'valid_forgets_the_plus_one': '+ 1',
+    'valid_rounds_instead_of_flooring': 'floor(',
+    'dilation_is_ignored': 'dilat',
+    'dilation_multiplies_the_whole_kernel': 'dilat',
+    'same_padding_computed_like_valid': 'ceil(',
+    'same_padding_rounds_down': 'ceil(',
+    'same_padding_ignores_the_strides': 'ceil(',
+    'channels_copied_from_the_input': 'channel',
+    'pairs_use_only_their_first_value': 'pair',
+    'returns_a_list': 'tuple of Python ints',
+    'numpy_ceil_returns_floats': 'tuple of Python ints',
+    'no_value_error_when_the_window_does_not_fit': 'ValueError',
+    'a_window_as_large_as_the_input_is_refused': 'fits once',
+    'the_error_check_forgets_dilation': 'dilation',
+    'pool_strides_default_to_one': 'pool_size',
+    'pool_ignores_its_strides': 'strides',
+    'pool_ignores_its_padding': "'same' padding",
+    'pool_divides_by_the_pool_size': 'window',
+    'walk_feeds_the_input_to_every_layer': 'previous layer',
+    'walk_starts_with_the_input_shape': 'without the input shape',
+    'flatten_returns_a_bare_int': '1-tuple',
+    'flatten_forgets_the_channels': 'values in one axis',
+    'walk_skips_layers_that_do_not_fit': 'ValueError',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
+
+VARIANTS = [    Variant("math_floor_and_one_axis_at_a_time", '''
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
     def one_axis(n, k, s, d):
         if padding == "same":
@@ -311,32 +391,6 @@ def cnn_shape_walk(input_shape, layers):
         else:
             shape = {"conv": conv2d_output_shape, "pool": pool2d_output_shape}[kind](shape, **layer)
         shapes.append(tuple(shape))
-    return shapes
-'''),
-    Variant("asks_keras_itself", '''
-def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid", dilation_rate=1):
-    import keras
-    layer = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
-                                dilation_rate=dilation_rate)
-    return tuple(layer.compute_output_shape((None, *input_shape))[1:])
-
-
-def pool2d_output_shape(input_shape, pool_size=2, strides=None, padding="valid"):
-    import keras
-    layer = keras.layers.MaxPooling2D(pool_size, strides=strides, padding=padding)
-    return tuple(layer.compute_output_shape((None, *input_shape))[1:])
-
-
-def cnn_shape_walk(input_shape, layers):
-    import keras
-    kinds = {"conv": keras.layers.Conv2D, "pool": keras.layers.MaxPooling2D,
-             "flatten": keras.layers.Flatten, "dense": keras.layers.Dense}
-    x = keras.Input(tuple(input_shape))
-    shapes = []
-    for layer in layers:
-        options = {key: value for key, value in layer.items() if key != "type"}
-        x = kinds[layer["type"]](**options)(x)
-        shapes.append(tuple(x.shape[1:]))
     return shapes
 '''),
 ]

@@ -4,7 +4,17 @@ Each entry's code is appended to the reference solution; most subclass the refer
 ``BinaryF1`` and replace one method, so everything else stays correct.
 """
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
+
+ALL_CHECKS = (
+    "keeps_counts_across_batches", "weighs_each_example_by_its_sample_weight",
+    "counts_only_predictions_above_the_threshold", "reports_zero_not_nan_when_nothing_is_positive",
+    "accepts_integer_and_double_labels", "works_inside_model_evaluate",
+    "reports_each_epoch_of_fit_afresh", "reset_state_forgets_every_count",
+    "survives_get_config_and_from_config",
+)
 
 MISTAKES = [
     Mistake("averages_the_f1_of_each_batch", '''
@@ -26,7 +36,7 @@ class BinaryF1(BinaryF1):
 
     def result(self):
         return ops.divide_no_nan(self.score_sum, self.batches)
-''', kills=("keeps_counts_across_batches",)),
+''', kills=("keeps_counts_across_batches", "reports_each_epoch_of_fit_afresh")),
     Mistake("assigns_the_counts_instead_of_adding", '''
 class BinaryF1(BinaryF1):
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -122,7 +132,7 @@ class BinaryF1(BinaryF1):
         self.true_positives.assign_add(ops.sum(weight * actual * predicted))
         self.false_positives.assign_add(ops.sum(weight * (1.0 - actual) * predicted))
         self.false_negatives.assign_add(ops.sum(weight * actual * (1.0 - predicted)))
-''', kills=("works_inside_model_evaluate",)),
+''', kills=("works_inside_model_evaluate", "weighs_each_example_by_its_sample_weight")),
     Mistake("rounds_instead_of_using_the_threshold", '''
 class BinaryF1(BinaryF1):
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -132,7 +142,18 @@ class BinaryF1(BinaryF1):
         self.true_positives.assign_add(ops.sum(weight * actual * predicted))
         self.false_positives.assign_add(ops.sum(weight * (1.0 - actual) * predicted))
         self.false_negatives.assign_add(ops.sum(weight * actual * (1.0 - predicted)))
-''', kills=("counts_only_predictions_above_the_threshold", "survives_get_config_and_from_config")),
+''', kills=("counts_only_predictions_above_the_threshold", "survives_get_config_and_from_config",
+            "reports_each_epoch_of_fit_afresh")),
+    Mistake("counts_a_prediction_equal_to_the_threshold", '''
+class BinaryF1(BinaryF1):
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        actual = ops.reshape(ops.cast(y_true, self.dtype), (-1,))
+        predicted = ops.reshape(ops.cast(ops.greater_equal(y_pred, self.threshold), self.dtype), (-1,))
+        weight = 1.0 if sample_weight is None else ops.reshape(ops.cast(sample_weight, self.dtype), (-1,))
+        self.true_positives.assign_add(ops.sum(weight * actual * predicted))
+        self.false_positives.assign_add(ops.sum(weight * (1.0 - actual) * predicted))
+        self.false_negatives.assign_add(ops.sum(weight * actual * (1.0 - predicted)))
+''', kills=("counts_only_predictions_above_the_threshold",), concept=">="),
     Mistake("resets_only_the_true_positives", '''
 class BinaryF1(BinaryF1):
     def reset_state(self):
@@ -148,7 +169,49 @@ class BinaryF1(BinaryF1):
     def get_config(self):
         return {"threshold": self.threshold}
 ''', kills=("survives_get_config_and_from_config",), visible=False),
+    # Handing the counting to Keras: the grader gives BinaryF1 no point (OWN_WORK).
+    Mistake("wraps_keras_f1score", '''
+class BinaryF1(keras.metrics.Metric):
+    def __init__(self, threshold=0.5, name="binary_f1", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.threshold = threshold
+        self.inner = keras.metrics.F1Score(average="micro", threshold=threshold)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.reshape(ops.cast(y_true, "float32"), (-1, 1))
+        y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1, 1))
+        self.inner.update_state(y_true, y_pred, sample_weight=sample_weight)
+
+    def result(self):
+        return self.inner.result()
+
+    def reset_state(self):
+        self.inner.reset_state()
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+''', kills=ALL_CHECKS, delegates=True, concept="F1Score"),
 ]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'averages_the_f1_of_each_batch': 'per-batch',
+    'assigns_the_counts_instead_of_adding': 'seen so far',
+    'ignores_sample_weight': 'unweighted',
+    'weighs_only_the_true_positives': 'sample_weight',
+    'divides_by_zero_without_positives': 'NaN',
+    'guards_precision_and_recall_but_not_f1': 'NaN',
+    'uses_numpy_inside_update_state': 'NumPy',
+    'keeps_the_counts_in_python_attributes': 'variables',
+    'leaves_integer_labels_uncast': 'cast',
+    'multiplies_without_flattening': 'flatten',
+    'rounds_instead_of_using_the_threshold': 'threshold',
+    'resets_only_the_true_positives': 'reset_state',
+    'get_config_forgets_the_threshold': 'get_config',
+    'get_config_forgets_keras_own_config': 'get_config',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
 
 VARIANTS = [
     Variant("tensorflow_ops_instead_of_keras_ops", '''

@@ -1,5 +1,7 @@
 """Mistakes learners make when writing Grad-CAM, and correct heatmaps written differently."""
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
 
 # The reference's first half (grad model, tape, gradients), shared by most mistakes below: each
@@ -123,6 +125,15 @@ MISTAKES = [
     return (heatmap / peak).numpy() if peak > 0 else heatmap.numpy()
 '''), kills=("heatmap_is_a_2d_numpy_array_of_the_layers_spatial_size",) + ALL_MAPS),
 
+    # The keras.io recipe's squeeze() without an axis: a map one row high loses its row axis.
+    Mistake("squeezes_every_axis_of_size_one", heatmap_function('''
+    weights = tf.reduce_mean(grads, axis=(0, 1, 2))
+    heatmap = tf.squeeze(conv_output[0] @ weights[..., tf.newaxis])
+    heatmap = tf.maximum(heatmap, 0)
+    peak = tf.reduce_max(heatmap)
+    return (heatmap / peak).numpy() if peak > 0 else heatmap.numpy()
+'''), kills=("heatmap_is_a_2d_numpy_array_of_the_layers_spatial_size",), visible=False, concept="squeeze"),
+
     Mistake("returns_a_tensor", heatmap_function('''
     weights = tf.reduce_mean(grads, axis=(0, 1, 2))
     heatmap = tf.maximum(tf.reduce_sum(conv_output[0] * weights, axis=-1), 0)
@@ -142,6 +153,28 @@ MISTAKES = [
     return (heatmap - heatmap.min()) / (heatmap.max() - heatmap.min() + 1e-8)
 '''), kills=("heatmap_matches_grad_cam_for_the_top_class",)),
 ]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'forgets_the_relu': 'ReLU',
+    'divides_by_the_maximum_without_a_guard': 'NaN',
+    'explains_the_first_conv_layer': 'layer',
+    'explains_the_last_conv2d_not_the_named_layer': 'layer',
+    'ignores_pred_index': 'pred_index was ignored',
+    'treats_pred_index_0_as_no_choice': '0 is a class',
+    'explains_class_0_when_pred_index_is_none': 'scores highest',
+    'explains_the_softmax_probability_not_the_logit': 'softmax',
+    'takes_the_absolute_value_of_the_gradients': 'ReLU',
+    'averages_the_activations_without_gradients': 'gradient',
+    'weighs_each_place_by_its_own_gradient': 'mean over space',
+    'keeps_the_batch_axis': 'batch axis',
+    'returns_the_weighted_channels_without_adding_them': 'channel axis',
+    'returns_a_tensor': '.numpy()',
+    'stretches_from_min_to_max_instead_of_relu': 'ReLU',
+    'stretches_from_min_to_max_after_the_relu': 'divides by the maximum',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
 
 VARIANTS = [
     Variant("keras_io_recipe_with_a_guard", '''

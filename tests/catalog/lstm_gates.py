@@ -1,5 +1,7 @@
 """Mistakes learners make when writing an LSTM step by hand, and correct steps written differently."""
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
 
 STEP = ("lstm_step_cell_state_matches_keras", "lstm_step_hidden_state_matches_keras")
@@ -142,7 +144,53 @@ def lstm_forward(x_seq, kernel, recurrent_kernel, bias, return_sequences=False):
         outputs.append(h)
     return np.stack(outputs, axis=1) if return_sequences else h
 ''', kills=FORWARD),
+    # Handing the gates to Keras: the grader gives no point to a task that imports it (OWN_WORK).
+    Mistake("forward_runs_a_keras_lstm_holding_the_weights", '''
+def lstm_forward(x_seq, kernel, recurrent_kernel, bias, return_sequences=False):
+    import keras
+    layer = keras.layers.LSTM(recurrent_kernel.shape[0], return_sequences=return_sequences,
+                              dtype=str(x_seq.dtype))
+    layer.build((None, None, kernel.shape[0]))
+    layer.set_weights([kernel, recurrent_kernel, bias])
+    return np.asarray(layer(x_seq))
+''', kills=FORWARD, delegates=True, concept="Keras"),
+    Mistake("step_runs_a_keras_lstm_cell_through_importlib", '''
+import importlib
+
+
+def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    keras = importlib.import_module("keras")
+    cell = keras.layers.LSTMCell(h_prev.shape[-1], dtype=str(x_t.dtype))
+    cell.build((None, kernel.shape[0]))
+    cell.set_weights([kernel, recurrent_kernel, bias])
+    h_t, (_, c_t) = cell(x_t, [h_prev, c_prev])
+    return np.asarray(h_t), np.asarray(c_t)
+''', kills=("lstm_step_returns_the_pair_h_c",) + STEP, delegates=True, concept="Keras"),
 ]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'gate_order_i_f_o_c': 'order',
+    'gate_order_f_i_c_o': 'order',
+    'tanh_on_the_forget_gate': 'sigmoid',
+    'tanh_on_every_gate': 'sigmoid',
+    'hidden_state_without_tanh_of_the_cell': 'tanh(c_t)',
+    'cell_update_forgets_the_old_cell': 'c_prev',
+    'gates_ignore_the_previous_hidden_state': 'h_prev',
+    'bias_added_to_both_products': 'bias',
+    'bias_left_out': 'bias',
+    'textbook_order_weights_times_inputs': 'x_t @ kernel',
+    'returns_c_before_h': '(h_t, c_t)',
+    'returns_only_the_hidden_state': '(h_t, c_t)',
+    'returns_a_list_of_h_and_c': 'tuple',
+    'return_sequences_still_returns_the_last_state': 'every step',
+    'stacks_the_sequence_time_first': 'axis 1',
+    'states_are_not_carried_between_steps': 'zero',
+    'only_the_hidden_state_is_carried': 'zero cell state',
+    'loops_over_the_batch_instead_of_time': 'x_seq[:, t]',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
 
 VARIANTS = [
     Variant("one_gate_at_a_time_with_slices", '''

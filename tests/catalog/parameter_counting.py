@@ -1,5 +1,7 @@
 """Mistakes learners make when counting parameters, and correct answers written differently."""
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
 
 MISTAKES = [
@@ -64,17 +66,67 @@ def lstm_params(input_dim, units, use_bias=True):
     return 2480
 ''', kills=("dense_params_matches_keras_with_bias", "dense_params_matches_keras_without_bias",
             "lstm_params_matches_keras", "lstm_params_matches_keras_without_bias"), visible=False),
-]
-
-VARIANTS = [
-    Variant("counts_by_building_the_keras_layer", '''
+    # Handing the count to Keras: the grader gives no point to a task that imports it (OWN_WORK).
+    Mistake("dense_asks_keras_to_count", '''
 def dense_params(input_dim, units, use_bias=True):
     import keras
     layer = keras.layers.Dense(units, use_bias=use_bias)
     layer.build((None, input_dim))
     return layer.count_params()
-'''),
-    Variant("numpy_integers_and_explicit_gates", '''
+''', kills=("dense_params_matches_keras_with_bias", "dense_params_matches_keras_without_bias"),
+        delegates=True, concept="Keras"),
+    Mistake("conv_asks_keras_through_dunder_import", '''
+def conv2d_params(in_channels, filters, kernel_size, use_bias=True):
+    layers = __import__("keras").layers
+    layer = layers.Conv2D(filters, kernel_size, use_bias=use_bias)
+    layer.build((None, 32, 32, in_channels))
+    return layer.count_params()
+''', kills=("conv2d_params_matches_keras_for_square_kernels",
+            "conv2d_params_matches_keras_for_rectangular_kernels",
+            "conv2d_params_matches_keras_without_bias"), delegates=True, concept="Keras"),
+    Mistake("lstm_asks_keras_through_importlib", '''
+import importlib
+
+
+def lstm_params(input_dim, units, use_bias=True):
+    layer = importlib.import_module("keras").layers.LSTM(units, use_bias=use_bias)
+    layer.build((None, None, input_dim))
+    return layer.count_params()
+''', kills=("lstm_params_matches_keras", "lstm_params_matches_keras_without_bias"),
+        delegates=True, concept="Keras"),
+    Mistake("batchnorm_asks_keras_through_sys_modules", '''
+import sys
+
+
+def batchnorm_params(features):
+    keras = sys.modules["keras"]
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, features))
+    return (sum(int(w.numpy().size) for w in layer.trainable_weights),
+            sum(int(w.numpy().size) for w in layer.non_trainable_weights))
+''', kills=("batchnorm_params_splits_trainable_like_keras",), delegates=True, concept="Keras"),
+]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'dense_forgets_the_bias': 'biases',
+    'dense_always_adds_a_bias': 'no bias',
+    'dense_returns_a_float': 'an int',
+    'conv_ignores_input_channels': 'input channels',
+    'conv_squares_the_first_side_of_a_rectangular_kernel': 'rectangular',
+    'conv_counts_a_bias_per_weight_position': 'one bias per filter',
+    'conv_ignores_use_bias': 'no bias',
+    'lstm_forgets_the_recurrent_weights': 'recurrent',
+    'lstm_counts_one_gate': '4 gates',
+    'lstm_ignores_use_bias': 'no bias',
+    'batchnorm_calls_everything_trainable': 'moving mean',
+    'batchnorm_returns_a_list': 'tuple',
+    'hard_coded_answers_from_the_docstrings': 'weights',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
+
+VARIANTS = [    Variant("numpy_integers_and_explicit_gates", '''
 import numpy as np
 
 

@@ -4,7 +4,16 @@ Each entry's code is appended to the reference solution and subclasses its ``Cus
 replacing ``train_step`` or ``test_step`` only.
 """
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
+
+ALL_CHECKS = (
+    "trains_like_the_built_in_fit", "runs_the_forward_pass_in_training_mode",
+    "records_the_running_loss_and_metrics", "weighs_the_loss_by_sample_weight",
+    "uses_the_compiled_loss_optimizer_and_regularization", "test_step_evaluates_like_keras",
+    "test_step_weighs_by_sample_weight", "test_step_leaves_the_model_unchanged",
+)
 
 MISTAKES = [
     Mistake("forgets_training_true", '''
@@ -197,7 +206,69 @@ class CustomFitModel(CustomFitModel):
                 metric.update_state(loss)
         return {m.name: m.result() for m in self.metrics}
 ''', kills=("test_step_weighs_by_sample_weight",), visible=False),
+    Mistake("forgets_sample_weight_in_the_metrics", '''
+class CustomFitModel(CustomFitModel):
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}
+''', kills=("weighs_the_loss_by_sample_weight",), visible=False, concept="sample_weight"),
+    Mistake("test_step_forgets_sample_weight_in_the_metrics", '''
+class CustomFitModel(CustomFitModel):
+    def test_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}
+''', kills=("test_step_weighs_by_sample_weight",), visible=False, concept="sample_weight"),
+    # Keras' own steps: the grader gives CustomFitModel no point (OWN_WORK).
+    Mistake("inherits_keras_own_steps", '''
+class CustomFitModel(keras.Model):
+    pass
+''', kills=ALL_CHECKS, delegates=True, concept="train_step"),
+    Mistake("calls_the_built_in_steps_through_super", '''
+class CustomFitModel(keras.Model):
+    def train_step(self, data):
+        return super().train_step(data)
+
+    def test_step(self, data):
+        return super().test_step(data)
+''', kills=ALL_CHECKS, delegates=True, concept="train_step"),
 ]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'forgets_training_true': 'training=True',
+    'leaves_the_loss_tracker_to_compute_metrics': "'loss'",
+    'ignores_sample_weight': 'sample_weight',
+    'unpacks_data_as_x_y': 'unpack_x_y_sample_weight',
+    'returns_only_the_batch_loss': 'metric',
+    'never_applies_the_gradients': 'optimizer',
+    'computes_the_loss_outside_the_tape': 'GradientTape',
+    'hard_codes_mean_squared_error': 'compute_loss',
+    'applies_the_loss_function_by_hand': 'compute_loss',
+    'scores_metrics_on_a_second_inference_pass': 'y_pred',
+    'test_step_runs_in_training_mode': 'training=False',
+    'test_step_trains_the_model': 'gradients',
+    'test_step_leaves_the_loss_tracker_alone': 'every metric',
+    'test_step_unpacks_data_as_x_y': 'unpack_x_y_sample_weight',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
 
 VARIANTS = [
     Variant("keras_io_guide_idiom", '''

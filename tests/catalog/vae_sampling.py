@@ -1,5 +1,7 @@
 """Mistakes learners make with the reparametrization trick and the KL term, and correct variants."""
 
+from dataclasses import replace
+
 from tests.catalog import Mistake, Variant
 
 # The reference __init__ (seed and seed generator), repeated by the mistakes that redefine it.
@@ -143,6 +145,34 @@ def kl_divergence(z_mean, z_log_var):
     return -0.5 * np.sum(1.0 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=-1)
 ''', kills=("kl_divergence_has_the_gradient_of_the_closed_form",)),
 ]
+
+
+# The real cause of each mistake, in words every message of the checks it fails must hold.
+CONCEPTS = {
+    'spread_is_the_variance': 'square root',
+    'log_variance_used_as_the_standard_deviation': 'standard deviation',
+    'noise_shape_from_the_static_batch_size': 'ops.shape',
+    'noise_drawn_with_numpy': 'keras.random.normal',
+    'noise_is_uniform': 'N(0, I)',
+    'noise_is_uniform_with_unit_variance': 'N(0, I)',
+    'noise_is_truncated_normal': 'N(0, I)',
+    'noise_drawn_once_and_reused': 'keras.random.normal',
+    'int_seed_repeats_the_same_noise': 'int seed',
+    'seed_generator_ignored': 'seed_generator',
+    'returns_z_mean_without_noise': 'epsilon',
+    'forgets_to_add_z_mean': 'z_mean +',
+    'one_epsilon_shared_by_the_whole_batch': 'epsilon',
+    'spread_detached_from_the_graph': 'gradient',
+    'z_computed_with_numpy': 'NumPy',
+    'kl_averages_over_latent_dimensions': 'latent dimensions',
+    'kl_has_the_wrong_sign': 'sign',
+    'kl_forgets_the_variance_term': 'exp(z_log_var)',
+    'kl_sums_over_the_batch_too': 'per example',
+    'kl_averages_over_the_batch_like_the_training_loss': 'per example',
+    'kl_keeps_the_summed_axis': 'per example',
+    'kl_computed_with_numpy': 'NumPy',
+}
+MISTAKES = [replace(m, concept=m.concept or CONCEPTS[m.name]) for m in MISTAKES]
 
 VARIANTS = [
     Variant("tensorflow_ops_with_a_stateless_draw", '''
