@@ -473,7 +473,10 @@ class _Run:
 
         queue = deque(self.todo)
         inflight: dict[str, tuple[object, Job, float]] = {}
-        window = 2 * max(1, summary.workers) + 2
+        # No more submissions on the cluster than workers: the scheduler never queues one behind
+        # another on a worker, so a worker that dies takes no classmate's try with it (each death
+        # counts against every task the worker held, and allowed-failures is small).
+        window = max(1, summary.workers)
         columns = [TextColumn("[bold]grading[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
         bar = Progress(*columns, disable=not progress, transient=False)

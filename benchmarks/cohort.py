@@ -1,13 +1,20 @@
-"""`nbgrader autograde` against `autograder grade-cohort` on the same synthetic cohort.
+"""`nbgrader autograde` against `autograder grade-cohort` (on Dask) on the same synthetic cohort.
 
-Usage: python benchmarks/cohort.py [--students N] [--workers W] [--keep DIR]
+Usage: python benchmarks/cohort.py [--topics all | --topics 01,03,...] [--students N] [--keep DIR]
 
-Builds one nbgrader course (topic 01, and 02 when its source notebook exists) with N students
-per topic, cycling through correct, mistaken (one wrong function), broken (a syntax error) and
-untouched submissions; copies it; runs `nbgrader autograde` on one copy and `autograder
-grade-cohort` on the other, in the same run; compares the per-student scores where nbgrader's
-are trustworthy (correct, mistaken, untouched); prints both wall times and their ratio. Goal:
-grade-cohort at least 10x faster.
+Builds one nbgrader course over the chosen topics (default: all) with N students per topic,
+cycling through correct, mistaken (one wrong function), broken (a syntax error) and untouched
+submissions; copies it three times; then, in one run, times:
+
+- `nbgrader autograde` (every topic, one after the other, as an instructor types it);
+- `autograder grade-cohort --workers 1` and `--workers 2` (the embedded Dask LocalCluster);
+
+and prints each wall time, the ratio to nbgrader, submissions per minute, the 1 -> 2 workers
+scaling ratio, the fixed start-up (cluster and one Keras import per worker) and the measured
+grading cost per submission, from which a cluster of W workers grading S submissions takes
+about ``start-up + S x cost / W``. Scores are compared where nbgrader's are trustworthy
+(correct, mistaken, untouched). Goals on a 2-core machine: grade-cohort at least 10x nbgrader on
+all topics together, 2 workers at least 1.7x one.
 
 `--hostile` adds students whose first function loops forever. They make the comparison
 meaningless rather than fair: nbgrader then waits its whole execution timeout (300 s in this
@@ -51,15 +58,29 @@ def first_solution_cell(notebook):
 def submission(kind: str, source, release):
     notebook = nbformat.from_dict(json.loads(json.dumps(release if kind == "untouched" else source)))
     cell = first_solution_cell(notebook)
-    name = cell.source.split("def ", 1)[1].split("(", 1)[0] if "def " in cell.source else "f"
-    if kind == "mistaken":
-        cell.source += f"\n\n{cell.source.split(':', 1)[0]}:\n    return -1\n"
+    head = next((line for line in cell.source.splitlines() if line.startswith("def ")), None)
+    if kind == "mistaken" and head:
+        cell.source += f"\n\n{head}\n    return -1\n"
     elif kind == "broken":
         cell.source += "\n\ndef broken(:\n"
-    elif kind == "hostile":
-        cell.source += f"\n\n{cell.source.split(':', 1)[0]}:\n    while True:\n        pass\n"
-    del name
+    elif kind == "hostile" and head:
+        cell.source += f"\n\n{head}\n    while True:\n        pass\n"
     return notebook
+
+
+def all_topics() -> list[str]:
+    return sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def choose(spec: str) -> list[str]:
+    known = all_topics()
+    if spec == "all":
+        return known
+    wanted = [w.strip() for w in spec.split(",") if w.strip()]
+    chosen = [t for t in known if any(t == w or t.startswith(f"{w}_") or t[:2] == w.zfill(2) for w in wanted)]
+    if len(chosen) < len(wanted):
+        sys.exit(f"unknown topics in {spec!r}; known: {', '.join(known)}")
+    return chosen
 
 
 def build(course: Path, topics: list[str], students: int) -> None:
@@ -82,42 +103,75 @@ def scores(course: Path) -> dict[tuple[str, str], float]:
         return {(row["assignment"], row["student_id"]): float(row["score"]) for row in csv.DictReader(handle)}
 
 
+def grade_cohort(course: Path, workers: int, weak: bool) -> dict:
+    report = course / "summary.json"
+    command = [str(BIN / "autograder"), "grade-cohort", str(course), "--no-progress", "--workers", str(workers),
+               "--json", str(report)]
+    if weak:
+        command.append("--allow-weak-isolation")
+    seconds = run(command, course)
+    summary = json.loads(report.read_text())
+    return {"seconds": seconds, "startup": summary.get("startup_seconds", 0.0), "summary": summary}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20, help="students per topic (default 20)")
-    parser.add_argument("--workers", type=int, default=None, help="grade-cohort workers (default: cores)")
+    parser.add_argument("--topics", default="all", help="all, or a list such as 01,02,05 (default all)")
+    parser.add_argument("--students", type=int, default=8, help="students per topic (default 8)")
     parser.add_argument("--keep", type=Path, default=None, help="build the courses here and keep them")
     parser.add_argument("--hostile", action="store_true", help="add endless-loop students (see above)")
     args = parser.parse_args()
     if args.hostile:
         KINDS.append("hostile")
-    topics = [t for t in ("01_parameter_counting", "02_conv_shapes") if (ROOT / "source" / t).is_dir()]
+    from autograder.cohort_worker import isolation
+
+    level = isolation()
+    weak = level.get("level") != "full"
+    topics = choose(args.topics)
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="grimoire-cohort-bench-"))
-    ours, theirs = scratch / "grade_cohort", scratch / "nbgrader"
-    ours.mkdir(parents=True)
-    build(ours, topics, args.students)
-    shutil.copytree(ours, theirs)
+    base = scratch / "base"
+    base.mkdir(parents=True)
+    build(base, topics, args.students)
+    copies = {name: scratch / name for name in ("nbgrader", "workers1", "workers2")}
+    for copy in copies.values():
+        shutil.copytree(base, copy)
     count = args.students * len(topics)
-    print(f"{count} notebooks ({args.students} students x {', '.join(topics)}), {os.cpu_count()} cores")
+    print(f"{count} notebooks ({args.students} students x {len(topics)} topics: {', '.join(topics)}), "
+          f"{os.cpu_count()} cores, isolation {level.get('level')}")
 
-    cohort = [str(BIN / "autograder"), "grade-cohort", str(ours), "--no-progress"]
-    if args.workers:
-        cohort += ["--workers", str(args.workers)]
-    ours_s = run(cohort, ours)
-    print(f"autograder grade-cohort: {ours_s:7.1f} s  ({ours_s / count:.2f} s per notebook)")
-    theirs_s = sum(run([str(BIN / "nbgrader"), "autograde", topic, "--create"], theirs) for topic in topics)
-    print(f"nbgrader autograde:      {theirs_s:7.1f} s  ({theirs_s / count:.2f} s per notebook)")
-    print(f"speed-up: {theirs_s / ours_s:.1f}x (goal: 10x)")
+    theirs_s = sum(run([str(BIN / "nbgrader"), "autograde", topic, "--create"], copies["nbgrader"]) for topic in topics)
+    ours = {w: grade_cohort(copies[f"workers{w}"], w, weak) for w in (1, 2)}
 
-    a, b = scores(ours), scores(theirs)
-    trusted = [k for k in a if k[1].split("_", 1)[1] in TRUSTED]
-    disagree = [(k, a[k], b.get(k)) for k in trusted if a[k] != b.get(k)]
-    print(f"scores agree on {len(trusted) - len(disagree)}/{len(trusted)} trusted submissions")
-    for key, mine, nbgraders in disagree:
-        print(f"  {key}: grade-cohort {mine}, nbgrader {nbgraders}")
-    others = {k: (a[k], b.get(k)) for k in a if k not in trusted}
-    print("untrusted kinds (grade-cohort, nbgrader):",
-          {kind: sorted({v for k, v in others.items() if k[1].endswith(kind)}) for kind in KINDS if kind not in TRUSTED})
+    def line(name, seconds):
+        return (f"{name:<32} {seconds:8.1f} s  {count / seconds * 60:7.1f} submissions/min  "
+                f"{theirs_s / seconds:5.1f}x nbgrader")
+
+    print(line("nbgrader autograde", theirs_s))
+    for workers, result in ours.items():
+        print(line(f"grade-cohort, {workers} worker{'s' if workers > 1 else ''}", result["seconds"]))
+    one, two = ours[1], ours[2]
+    print(f"grade-cohort (default: one worker per core = {min(os.cpu_count() or 1, 2)}) vs nbgrader: "
+          f"{theirs_s / two['seconds']:.1f}x (goal: 10x)")
+    print(f"scaling 1 -> 2 workers: {one['seconds'] / two['seconds']:.2f}x wall "
+          f"(goal: 1.7x); grading only (start-up excluded): "
+          f"{(one['seconds'] - one['startup']) / max(1e-9, two['seconds'] - two['startup']):.2f}x")
+    cost = (one["seconds"] - one["startup"]) / count
+    print(f"start-up (cluster + one Keras import per worker): {one['startup']:.1f} s with 1 worker, "
+          f"{two['startup']:.1f} s with 2")
+    print(f"grading cost: {cost:.2f} s per submission per worker -> W workers, S submissions: "
+          f"about {two['startup']:.0f} s + S x {cost:.2f} s / W "
+          f"(e.g. 3000 learners x {len(topics)} topics on 32 workers: "
+          f"{(two['startup'] + 3000 * len(topics) * cost / 32) / 60:.0f} min)")
+
+    b = scores(copies["nbgrader"])
+    for workers in (1, 2):
+        a = scores(copies[f"workers{workers}"])
+        trusted = [k for k in a if k[1].split("_", 1)[1] in TRUSTED]
+        disagree = [(k, a[k], b.get(k)) for k in trusted if a[k] != b.get(k)]
+        print(f"{workers} worker(s): scores agree with nbgrader on {len(trusted) - len(disagree)}/{len(trusted)} "
+              "trusted submissions")
+        for key, mine, nbgraders in disagree:
+            print(f"  {key}: grade-cohort {mine}, nbgrader {nbgraders}")
     if args.keep is None:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -2,8 +2,10 @@
 
 One course (topic 01 only, so it stays fast): each student is one entry of the adversarial
 catalog and must earn exactly the points it deserves. The first run is killed as soon as it has
-committed a submission; the second finishes the rest; a third has nothing left to do. Then
-nbgrader's own `export` and `generate_feedback` read what grade-cohort wrote.
+committed a submission; the second finishes the rest; a third has nothing left to do (so an
+unreadable or refused submission, recorded once, is not retried). Then nbgrader's own `export`
+and `generate_feedback` read what grade-cohort wrote. Links anywhere in a submission (the
+notebook, another file, the assignment folder, the student folder) are refused with a message.
 """
 
 from __future__ import annotations
@@ -121,15 +123,26 @@ def _catalog(course: Path):
         "writes_files": (_insert(_replace(solved(), "dense_params", writes_in_function), 1, writer), FULL, {}),
         "huge_file": (solved(), FULL, {"data.bin": 64 * 1024**2}),
         "symlinked": (None, 0, {f"{TOPIC}.ipynb": course / "source" / TOPIC / f"{TOPIC}.ipynb"}),
+        "linked_extra_file": (solved(), 0, {"notes.txt": course / "gradebook.db"}),
+        "linked_folder": (LINKED_FOLDER, 0, {}),
         "malformed": ('{"cells": [ this is not json', 0, {}),
+        "deep_json": ('{"cells": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}", 0, {}),
         "reshaped": (reshaped, FULL, {}),
         "deleted": (deleted, FULL - 4, {}),
         "wrong_types": (types, FULL - 3 - 3 - 2, {}),
     }
 
 
+LINKED_FOLDER = object()  # the assignment folder itself is a link to a classmate's
+LINKED_STUDENT = "linked_student"  # submitted/linked_student is a link to a classmate's folder
+
+
 def _submit(course: Path, student: str, notebook, files: dict) -> None:
     folder = course / "submitted" / student / TOPIC
+    if notebook is LINKED_FOLDER:
+        folder.parent.mkdir(parents=True)
+        folder.symlink_to(course / "submitted" / "correct" / TOPIC)
+        return
     folder.mkdir(parents=True)
     (folder / "timestamp.txt").write_text("2026-01-15 09:30:00.000000 UTC")
     if isinstance(notebook, str):
@@ -154,9 +167,16 @@ def _committed(course: Path) -> int:
         return 0
 
 
+def isolation_flags() -> list[str]:
+    """``--allow-weak-isolation`` only where this machine cannot isolate fully (grade-cohort refuses)."""
+    from autograder.cohort_worker import isolation
+
+    return [] if isolation().get("level") == "full" else ["--allow-weak-isolation"]
+
+
 def _grade_cohort(course: Path, *extra: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([AUTOGRADER, "grade-cohort", str(course), "--no-progress", "--timeout", "2",
-                             "--time-limit", "90", "--workers", "2", "--seed", "7", *extra],
+                             "--time-limit", "90", "--workers", "2", "--seed", "7", *isolation_flags(), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, **kwargs)
 
@@ -168,8 +188,9 @@ def cohort(tmp_path_factory):
     shutil.copytree(ROOT / "source" / TOPIC, course / "source" / TOPIC)
     nbgrader(course, "generate_assignment", TOPIC, "--force")
     catalog = _catalog(course)
-    for student, (notebook, _, files) in catalog.items():
+    for student, (notebook, _, files) in sorted(catalog.items(), key=lambda item: item[0] != "correct"):
         _submit(course, student, notebook, files)
+    (course / "submitted" / LINKED_STUDENT).symlink_to(course / "submitted" / "correct")
     checksum = (course / "source" / TOPIC / f"{TOPIC}.ipynb").read_bytes()
 
     first = _grade_cohort(course)  # killed as soon as it has committed one submission
@@ -180,12 +201,15 @@ def cohort(tmp_path_factory):
     first.wait()
     killed_after = _committed(course)
 
-    second = _grade_cohort(course)
+    started = time.monotonic()
+    second = _grade_cohort(course, "--json", str(course / "summary.json"))
     second_output = second.communicate(timeout=600)[0]
+    second_seconds = time.monotonic() - started
     third = _grade_cohort(course)
     third_output = third.communicate(timeout=300)[0]
     nbgrader(course, "export", "--to", "grades.csv")
     return {"course": course, "catalog": catalog, "killed_after": killed_after, "second": (second.returncode, second_output),
+            "second_seconds": second_seconds, "summary": json.loads((course / "summary.json").read_text()),
             "third": third_output, "source_untouched": checksum == (course / "source" / TOPIC / f"{TOPIC}.ipynb").read_bytes()}
 
 
@@ -213,9 +237,28 @@ def test_a_killed_run_resumes_without_losing_or_duplicating_a_grade(cohort):
 @pytest.mark.parametrize("student", [
     "correct", "untouched", "endless_loop", "memory_bomb", "exit_statements", "exit_at_import",
     "monkeypatch", "sabotage", "always_equal", "dropped_files", "writes_files", "huge_file", "symlinked",
-    "malformed", "reshaped", "deleted", "wrong_types"])
+    "linked_extra_file", "linked_folder", "malformed", "deep_json", "reshaped", "deleted", "wrong_types"])
 def test_every_submission_earns_exactly_what_it_deserves(cohort, student):
     assert _export(cohort["course"])[student] == cohort["catalog"][student][1]
+
+
+def test_links_and_unreadable_notebooks_are_refused_recorded_and_not_retried(cohort):
+    course, summary = cohort["course"], cohort["summary"]
+    returncode, output = cohort["second"]
+    assert cohort["second_seconds"] < 600  # the run finished within its limit
+    assert summary["isolation"]["level"] in ("full", "partial", "none") and "isolation: " in output
+    # the linked student folder: refused by name, never followed, nothing in the gradebook for it
+    assert any(f"/{LINKED_STUDENT}:" in line and "symbolic link" in line for line in summary["refused"])
+    assert LINKED_STUDENT not in _export(course)
+    for student, words in {"deep_json": "could not be read", "malformed": "could not be read",
+                           "symlinked": "symbolic link", "linked_extra_file": "symbolic link",
+                           "linked_folder": "symbolic link"}.items():
+        notebook = (course / "autograded" / student / TOPIC / f"{TOPIC}.ipynb").read_text()
+        assert words in notebook, (student, notebook[:500])
+    # recorded once: the third run has nothing left, the unreadable ones included
+    assert f"graded 0, already done {len(cohort['catalog'])}" in cohort["third"]
+    # classmates unchanged: the student whose folder the links point to keeps exactly full marks
+    assert _export(course)["correct"] == FULL
 
 
 def test_nothing_outside_a_sandbox_was_written(cohort):
@@ -234,8 +277,10 @@ def test_nbgrader_feedback_shows_each_check_and_no_hidden_assertion(cohort):
     assert "did not finish within" in html and "conv2d params matches keras" in html
     assert "Score: 9.0 / 12.0" in html or "9.0" in html
     checks = (ROOT / "autograder" / "checks" / f"test_{TOPIC}.py").read_text()
-    for marker in ("expect(submission", "def test_", "keras_count"):
-        assert marker in checks and marker not in html
+    markers = [m for m in ("expect(submission", "expect_count(submission", "def test_", "keras_count") if m in checks]
+    assert len(markers) >= 2
+    for marker in markers:
+        assert marker not in html
     malformed = (course / "feedback" / "malformed" / TOPIC / f"{TOPIC}.html").read_text()
     assert "not valid notebook JSON" in malformed
 
