@@ -300,3 +300,7 @@ def test_a_folder_of_module_submissions_grades_into_the_course(cohort, tmp_path)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tf-grimoire") as gb:
         assert gb.find_submission(TOPIC, "file_correct").score == FULL
         assert gb.find_submission(TOPIC, "file_broken").score == 0
+
+
+# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
+pytestmark = pytest.mark.xdist_group("test_cohort")
