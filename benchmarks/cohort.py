@@ -135,6 +135,11 @@ def main() -> None:
     copies = {name: scratch / name for name in ("nbgrader", "workers1", "workers2")}
     for copy in copies.values():
         shutil.copytree(base, copy)
+    # The baseline is nbgrader's own autograde, a kernel per notebook (this course's config sends
+    # autograde through the kit's sandbox instead; see autograder/nbgrader_grading.py).
+    with open(copies["nbgrader"] / "nbgrader_config.py", "a") as config:
+        config.write("\nfrom nbgrader.converters import Autograde as _Stock\n"
+                     "c.Autograde.autograde_preprocessors = _Stock.autograde_preprocessors.default_value\n")
     count = args.students * len(topics)
     print(f"{count} notebooks ({args.students} students x {len(topics)} topics: {', '.join(topics)}), "
           f"{os.cpu_count()} cores, isolation {level.get('level')}")
