@@ -139,7 +139,8 @@ def main() -> None:
     # autograde through the kit's sandbox instead; see autograder/nbgrader_grading.py).
     with open(copies["nbgrader"] / "nbgrader_config.py", "a") as config:
         config.write("\nfrom nbgrader.converters import Autograde as _Stock\n"
-                     "c.Autograde.autograde_preprocessors = _Stock.autograde_preprocessors.default_value\n")
+                     "c.Autograde.autograde_preprocessors = "
+                     "_Stock.class_traits()['autograde_preprocessors'].default()\n")
     count = args.students * len(topics)
     print(f"{count} notebooks ({args.students} students x {len(topics)} topics: {', '.join(topics)}), "
           f"{os.cpu_count()} cores, isolation {level.get('level')}")
