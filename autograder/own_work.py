@@ -210,11 +210,12 @@ def violations(source: str | None, rules: dict[str, dict]) -> dict[str, str]:
             reader = _Reader(module, rule, task)
             definition = module.definitions[task]
             if isinstance(definition, ast.ClassDef) and not rule.get("no_framework"):
-                # the class may name its Keras base (the exercise asks for it); all else is read
+                # the class body, decorators and bases are read: `class KeepBest(EarlyStopping)` is
+                # as much a hand-off as an EarlyStopping kept inside
                 for statement in definition.body:
                     reader.read(statement)
-                for decorator in definition.decorator_list:
-                    reader.read(decorator)
+                for expression in [*definition.decorator_list, *definition.bases, *definition.keywords]:
+                    reader.read(expression)  # its Keras base is fine; a forbidden one is not
             else:
                 reader.read(definition)
             if reader.breach:

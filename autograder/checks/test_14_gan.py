@@ -54,9 +54,9 @@ G_STEP = ("the generator's step: fresh noise from a second keras.random.normal(.
 ROUND = ("one round is first the discriminator's step, then the generator's step, each changing "
          "only its own player's variables (self.trainable_variables holds both players). "
          f"{D_STEP[0].upper()}{D_STEP[1:]}. {G_STEP[0].upper()}{G_STEP[1:]}")
-GRAPH = ("inside fit, train_step runs as a compiled graph where the batch size is unknown (None) "
-         "until the step runs: take it from ops.shape(real_images)[0], and use keras.ops or tf, "
-         "not NumPy")
+GRAPH = ("inside fit, train_step runs as a compiled graph, where a tensor has no value yet: "
+         "build the step with keras.ops or tf (no NumPy, no float() of a tensor), and let the "
+         "trackers' result() tensors go back to fit as they are")
 
 
 def fmt(values) -> str:
@@ -232,11 +232,11 @@ class ReferenceGAN(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
 
-def reference_gan(seed, features, rates, reuse_noise=False):
+def reference_gan(seed, features, rates, reuse_noise=False, adam=False):
     discriminator, generator = build_players(seed, features, LATENT_DIM)
     start = {"discriminator": discriminator.get_weights(), "generator": generator.get_weights()}
     gan = ReferenceGAN(discriminator, generator, LATENT_DIM, seed=seed, reuse_noise=reuse_noise)
-    gan.compile(*make_optimizers(*rates))
+    gan.compile(*make_optimizers(*rates, adam=adam))
     return gan, start
 
 
@@ -248,7 +248,7 @@ def reference_step(seed, batch, rates, reuse_noise=False):
 
 
 def reference_fit(seed, x, rates, batch_size, epochs):
-    gan, start = reference_gan(seed, x.shape[1], rates)
+    gan, start = reference_gan(seed, x.shape[1], rates, adam=True)
     gan.run_eagerly = True  # faster for a few steps; the same numbers as the graph to ~1e-7
     history = gan.fit(x, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
     return ({"discriminator": gan.discriminator.get_weights(), "generator": gan.generator.get_weights(),
@@ -315,7 +315,7 @@ def entry(got, index, key):
 def step_call(seed, rates, n) -> str:
     d_rate, g_rate = rates
     return (f"GAN(discriminator, generator, latent_dim={LATENT_DIM}, seed={seed}) compiled with "
-            f"d_optimizer=Adam({d_rate}), g_optimizer=SGD({g_rate}, momentum=0.5), then "
+            f"d_optimizer=SGD({d_rate}), g_optimizer=SGD({g_rate}, momentum=0.5), then "
             f"train_step(real) once on {n} real examples of {FEATURES} features")
 
 

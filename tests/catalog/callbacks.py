@@ -77,7 +77,7 @@ MISTAKES = [
 ''', '''            self.best_weights = self.model.get_weights()
         else:
             self.model.set_weights(self.best_weights)  # go back to the best so far
-''')), kills=(ALONE, RESTORE), visible=False, concept="until training ends"),
+''')), kills=(ALONE, RESTORE), concept="until training ends"),
     Mistake("ignores_mode", edit(KEEP_BEST, (
         '''        elif self.mode == "min":
             better = value < self.best_value
@@ -134,7 +134,7 @@ class KeepBest(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.inner.on_train_end(logs)
-''', kills=KEEP_BEST_CHECKS, delegates=True, concept="own work"),
+''', kills=KEEP_BEST_CHECKS, visible=False, delegates=True, concept="own work"),
     Mistake("subclasses_early_stopping", '''
 class KeepBest(keras.callbacks.EarlyStopping):
     def __init__(self, monitor="val_loss", mode="min"):
@@ -145,7 +145,7 @@ class KeepBest(keras.callbacks.EarlyStopping):
             raise KeyError(f"{self.monitor!r} is not logged")
         super().on_epoch_end(epoch, logs)
         self.best_value = self.best
-''', kills=KEEP_BEST_CHECKS, delegates=True, concept="own work"),
+''', kills=KEEP_BEST_CHECKS, visible=False, delegates=True, concept="own work"),
     # -- StopAtThreshold --------------------------------------------------------------------
     Mistake("stops_one_epoch_late", '''
 class StopAtThreshold(StopAtThreshold):
