@@ -212,15 +212,26 @@ def _mount(source: bytes, target: str, kind: bytes | None, flags: int, data: byt
     return _libc.mount(source, target.encode(), kind, flags, data) == 0
 
 
+def python_roots() -> list[Path]:
+    """Where this Python and its packages live (a venv may sit under /tmp: never hide those)."""
+    roots = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    roots |= {Path(p) for p in sys.path if p and os.path.isdir(p)}
+    return [root.resolve() for root in roots if root.exists()]
+
+
 def private_filesystem(workdir: str, disk_bytes: int) -> bool:
     """In a fresh mount namespace: scratch tmpfs mounts, a sized tmpfs workdir, our own /proc.
 
-    Called as PID 1 of the new PID namespace. The work folder is created under the fresh /tmp.
+    Called as PID 1 of the new PID namespace. A scratch folder that holds Python itself (a
+    checkout and its venv under /tmp) is left as it is: Landlock still keeps its other files
+    unreadable.
     """
     if not _mount(b"none", "/", None, _MS_REC | _MS_PRIVATE, None):
         return False
+    needed = python_roots()
     for target in SCRATCH_MOUNTS:
-        if os.path.isdir(target):
+        holds_python = any(Path(target) == root or Path(target) in root.parents for root in needed)
+        if os.path.isdir(target) and not holds_python:
             _mount(b"tmpfs", target, b"tmpfs", _MS_NOSUID | _MS_NODEV, b"size=1m,mode=0700")
     os.makedirs(workdir, exist_ok=True)
     if not _mount(b"tmpfs", workdir, b"tmpfs", _MS_NOSUID | _MS_NODEV,

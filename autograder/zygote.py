@@ -38,7 +38,7 @@ MAX_CONTROL_BYTES = 64 * 1024
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy 2-core machine
 REQUEST_TIMEOUT = 30.0
 KIT_ROOT = Path(__file__).resolve().parent.parent
-NAMESPACE_WORKDIR = "/tmp/sandbox"
+NAMESPACE_WORKDIR = "/tmp/grimoire-sandbox"  # a tmpfs mounted in the child's own namespace
 
 
 class ZygoteError(RuntimeError):

@@ -103,11 +103,12 @@ def test_a_submission_cannot_write_outside_its_own_folder(tmp_path):
 def test_a_check_that_breaks_costs_that_check_only_and_is_reported(tmp_path, monkeypatch):
     import autograder.checks.test_01_parameter_counting as checks
 
-    def broken_expect(*args, **kwargs):
-        raise TypeError("a bug in a check")
+    class BrokenLayers:
+        def __getattr__(self, name):
+            raise TypeError("a bug in a check")
 
     root = build(tmp_path, solution_source(TOPIC))
-    monkeypatch.setattr(checks, "expect", broken_expect)
+    monkeypatch.setattr(checks, "layers", BrokenLayers())  # the oracle breaks, not the submission
     report = grade(root, topics=GRADED, seed=1)
     assert report["topics"][TOPIC.module]["score"] == 0
     assert all("the grader itself failed" in c["message"] for c in report["topics"][TOPIC.module]["checks"])
