@@ -372,7 +372,8 @@ def test_heatmap_lights_up_the_evidence_for_the_chosen_class(submission, rng, pi
         which = f"class {index} ({name})" + (", the top class," if pred_index is None else "")
         concept = (f"the evidence for {which} is {blob_text(name, corner)}: the heatmap is 1 there "
                    f"and 0 elsewhere, including {blob_text(other_name, other_corner)}, which speaks "
-                   "against it and is cut by ReLU")
+                   "against it and is cut by ReLU (each channel counts by the mean gradient of the "
+                   "chosen class's score: the dark channel's gradient is negative for the bright class)")
         trouble = problem(got, expected)
         if trouble is None:
             continue
