@@ -30,7 +30,8 @@ import pytest
 
 from autograder import cohort, cohort_worker
 from autograder.cohort_notebooks import Unreadable, parse_notebook, submission_links
-from grimoire.topics import ROOT, module_name
+from grimoire.topics import ROOT, load_topic, module_name
+from tests.helpers import stub_source
 
 try:
     from distributed import WorkerPlugin
@@ -153,13 +154,18 @@ def _endless(source: str) -> str:
     return f"{source}\n\n{head}\n    while True:\n        pass\n"
 
 
+def _slow(source: str) -> str:
+    """Right, but slow to import: a fault timed 1 s into the submission always lands mid-way."""
+    return f"import time\ntime.sleep(4)\n{source}"
+
+
 STUDENTS = {  # student -> what each topic's module holds
     "correct": lambda topic, solution, stub: solution,
     "mistaken": lambda topic, solution, stub: _mistaken(solution),
     "stub": lambda topic, solution, stub: stub,
     "onedeath": lambda topic, solution, stub: _endless(solution),  # slow: its worker is killed once mid-way
-    "killer": lambda topic, solution, stub: solution,  # every worker it lands on is killed
-    "zhang": lambda topic, solution, stub: solution,  # its worker is stopped (SIGSTOP) once; sorted last,
+    "killer": lambda topic, solution, stub: _slow(solution),  # every worker it lands on is killed
+    "zhang": lambda topic, solution, stub: _slow(solution),  # its worker is stopped (SIGSTOP) once; sorted last,
     # so that it is scheduled after the killer's tries (a stopped worker holding a try blurs the count)
 }
 
@@ -178,7 +184,7 @@ def cohort_setup(tmp_path_factory):
         for topic in TOPICS:
             module = f"{module_name(topic)}.py"
             solution = (ROOT / "solutions" / topic / module).read_text()
-            stub = (ROOT / "exercises" / topic / module).read_text()
+            stub = stub_source(load_topic(ROOT / "solutions" / topic))  # never the learner's exercises/
             (folder / student / topic).mkdir(parents=True)
             (folder / student / topic / module).write_text(make(topic, solution, stub))
     warm_up()
