@@ -24,6 +24,13 @@ from pathlib import Path
 from grimoire.topics import module_name
 
 IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+# The kit's own packages: the notebook's locked cells import them (the visible checks use
+# ``grimoire.teach``); the learner's code never needs them, and the sandbox may not read them.
+KIT_PACKAGES = ("grimoire", "autograder")
+
+
+def _from_kit(module: str | None) -> bool:
+    return bool(module) and module.split(".")[0] in KIT_PACKAGES
 _cache: dict[tuple[str, str], dict] = {}
 
 
@@ -41,6 +48,8 @@ def module_source(namespace: dict) -> str:
         if name.startswith("_") or name in IPYTHON_NAMES:
             continue
         if isinstance(value, types.ModuleType):
+            if _from_kit(value.__name__):
+                continue
             imports.append(f"import {value.__name__} as {name}" if value.__name__ != name
                            else f"import {name}")
         elif isinstance(value, (types.FunctionType, type)):
@@ -49,7 +58,7 @@ def module_source(namespace: dict) -> str:
                 source = definition_source(value)
                 if source:
                     definitions.append(source)
-            elif origin and not origin.startswith("_"):
+            elif origin and not origin.startswith("_") and not _from_kit(origin):
                 imports.append(f"from {origin} import {value.__qualname__} as {name}")
         elif isinstance(value, (int, float, str, tuple, bool, list, dict)) and _literal(value):
             constants.append(f"{name} = {value!r}")
