@@ -32,12 +32,21 @@ def grade(
         help="where failed checks may draw what they compared (default: beside the --json file)")] = None,
 ) -> None:
     """Run the hidden checks on FOLDER and report points per topic and check."""
+    from autograder.engine import GraderError, check_files
+
+    try:  # what can be told at once is told before TensorFlow is imported (seconds)
+        if not folder.is_dir():
+            raise GraderError(f"{folder.resolve()} is not a folder")
+        check_files(topic)
+    except GraderError as error:
+        typer.echo(f"autograder: {error}", err=True)
+        raise typer.Exit(2)
     from autograder.sandbox import warm_up
     from grimoire.quiet import import_keras
 
     warm_up()  # the zygote imports Keras while this process does the same
     import_keras()
-    from autograder.engine import GraderError, grade as run_grade
+    from autograder.engine import grade as run_grade
     from autograder.report import print_report, write_json
 
     try:

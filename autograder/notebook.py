@@ -17,6 +17,7 @@ import inspect
 import io
 import linecache
 import tempfile
+import textwrap
 import types
 import warnings
 from pathlib import Path
@@ -41,28 +42,68 @@ def _literal(value) -> bool:
         return False
 
 
-def module_source(namespace: dict) -> str:
-    """Python source equivalent to the notebook's namespace, for a fresh interpreter."""
-    imports, constants, definitions = [], [], []
+def module_source(namespace: dict, roots: set[str] | None = None) -> str:
+    """Python source equivalent to the notebook's namespace, for a fresh interpreter.
+
+    With ``roots`` (the topic's tasks), only what they need is kept: the definitions they name,
+    those definitions' own names, and so on; the imports among those names; every plain
+    constant. What the locked cells brought in for themselves (the visible checks' ``keras``, a
+    demonstration's helpers) stays out, as it would be out of the learner's ``.py`` file: a
+    fully-NumPy topic would otherwise refuse the module for an import the learner never wrote.
+    """
+    imports, constants, definitions = {}, [], {}
     for name, value in list(namespace.items()):
         if name.startswith("_") or name in IPYTHON_NAMES:
             continue
         if isinstance(value, types.ModuleType):
             if _from_kit(value.__name__):
                 continue
-            imports.append(f"import {value.__name__} as {name}" if value.__name__ != name
-                           else f"import {name}")
+            imports[name] = (f"import {value.__name__} as {name}" if value.__name__ != name
+                             else f"import {name}")
         elif isinstance(value, (types.FunctionType, type)):
             origin = getattr(value, "__module__", None)
             if origin == "__main__":
                 source = definition_source(value)
                 if source:
-                    definitions.append(source)
+                    definitions[name] = source
             elif origin and not origin.startswith("_") and not _from_kit(origin):
-                imports.append(f"from {origin} import {value.__qualname__} as {name}")
+                imports[name] = f"from {origin} import {value.__qualname__} as {name}"
         elif isinstance(value, (int, float, str, tuple, bool, list, dict)) and _literal(value):
             constants.append(f"{name} = {value!r}")
-    return "\n".join(imports + [""] + constants + [""] + definitions) + "\n"
+    if roots is not None:
+        needed = _reachable(roots, definitions)
+        imports = {name: line for name, line in imports.items() if name in needed}
+        definitions = {name: source for name, source in definitions.items() if name in needed}
+    return "\n".join([*imports.values(), "", *constants, "", *definitions.values()]) + "\n"
+
+
+def _names_in(source: str) -> set[str]:
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _reachable(roots: set[str], definitions: dict[str, str]) -> set[str]:
+    """The roots and every name their definitions use, followed through the definitions."""
+    needed, pending = set(), list(roots)
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        if name in definitions:
+            pending.extend(_names_in(definitions[name]) - needed)
+    return needed
+
+
+def topic_tasks(topic: str) -> set[str]:
+    """The tasks (functions and classes) the hidden checks of ``topic`` grade."""
+    from autograder.engine import CHECKS_DIR
+    from grimoire.authoring import hidden_checks
+
+    return {entry["task"] for entry in hidden_checks(CHECKS_DIR / f"test_{topic}.py").values()}
 
 
 def definition_source(value) -> str | None:
@@ -126,7 +167,7 @@ def grade_task(topic: str, task: str, namespace: dict) -> float:
     with warnings.catch_warnings(), contextlib.redirect_stderr(errors):
         warnings.simplefilter("ignore")
         try:
-            report = grade_topic(topic, module_source(namespace))
+            report = grade_topic(topic, module_source(namespace, topic_tasks(topic)))
             score, max_score, lines = task_result(report, topic, task)
         except Exception as error:  # the grader broke: say so, award nothing, never crash
             print(f"{task}: the grader could not run ({type(error).__name__}: {error})")

@@ -139,9 +139,13 @@ def read_visible_tests(source: str, module: str, origin: str) -> VisibleTests:
     return VisibleTests("\n".join(imports), by_task)
 
 
-def check_points(check_file: Path) -> dict[str, int]:
-    """Points per task, read from the ``@check(task=..., points=...)`` decorators (no import)."""
-    points: dict[str, int] = {}
+def hidden_checks(check_file: Path) -> dict[str, dict]:
+    """``{check name: {"task", "points"}}`` from the ``@check(task=..., points=...)`` decorators.
+
+    Read from the file (no import, no grading); a check's name is its function's without ``test_``,
+    as in a grade report.
+    """
+    checks: dict[str, dict] = {}
     tree = ast.parse(check_file.read_text())
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef):
@@ -149,7 +153,16 @@ def check_points(check_file: Path) -> dict[str, int]:
         for decorator in node.decorator_list:
             if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "check":
                 arguments = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
-                points[arguments["task"]] = points.get(arguments["task"], 0) + arguments["points"]
+                checks[node.name.removeprefix("test_")] = {"task": arguments["task"],
+                                                           "points": arguments["points"]}
+    return checks
+
+
+def check_points(check_file: Path) -> dict[str, int]:
+    """Points per task, read from the ``@check(task=..., points=...)`` decorators (no import)."""
+    points: dict[str, int] = {}
+    for entry in hidden_checks(check_file).values():
+        points[entry["task"]] = points.get(entry["task"], 0) + entry["points"]
     return points
 
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from autograder.engine import CHECKS_DIR
+from grimoire.authoring import hidden_checks
 from grimoire.topics import ROOT
 from tests.helpers import TOPICS, stub_source, write_submission
 
@@ -17,6 +19,11 @@ def test_the_solutions_earn_every_point(grade):
     assert failures == []
     assert report["score"] == report["max_score"] > 0
     assert set(report["topics"]) == {topic.module for topic in TOPICS}
+    for topic in TOPICS:  # the catalog reads the checks from their decorators: the same list
+        declared = hidden_checks(CHECKS_DIR / f"test_{topic.folder}.py")
+        graded = {c["name"]: {"task": c["task"], "points": c["max_points"]}
+                  for c in report["topics"][topic.module]["checks"]}
+        assert graded == declared
 
 
 def test_untouched_stubs_earn_nothing_and_say_not_started(grade, tmp_path):
@@ -30,10 +37,10 @@ def test_untouched_stubs_earn_nothing_and_say_not_started(grade, tmp_path):
 
 
 def test_a_missing_module_costs_its_topic_only(grade, tmp_path):
-    first, *others = TOPICS
+    first, *others = TOPICS[:2]  # one topic missing, the next still graded in full
     write_submission(tmp_path, {t.folder: (ROOT / "solutions" / t.folder / f"{t.module}.py").read_text()
                                 for t in others})
-    report = grade(tmp_path, topics=[t.folder for t in TOPICS])
+    report = grade(tmp_path, topics=[t.folder for t in TOPICS[:2]])
     assert report["topics"][first.module]["score"] == 0
     assert "was not submitted" in report["topics"][first.module]["checks"][0]["message"]
     for topic in others:
@@ -62,3 +69,7 @@ def test_the_command_line_fails_only_when_the_grader_cannot_run(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "is not a folder" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path), "--topic", "99_nothing"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "no hidden checks for 99_nothing" in result.stderr

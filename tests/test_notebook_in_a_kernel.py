@@ -1,8 +1,9 @@
 """The instructor notebook run cell by cell in a Jupyter kernel, as in JupyterLab or stock nbgrader.
 
 Its graded cells call ``grade_task(topic, task, globals())``: the namespace also holds what the
-visible checks imported from the kit (``grimoire.teach``), which the sandbox may not read. The
-reference solution must still earn every point there.
+locked cells imported for themselves: the kit's ``grimoire.teach`` (which the sandbox may not
+read) and, in topic 12, ``tensorflow`` (which a fully-NumPy topic refuses). Neither is the
+learner's: the reference solution must still earn every point there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from nbclient import NotebookClient
 from grimoire.topics import ROOT
 from tests.helpers import TOPICS
 
-TOPIC = next(t for t in TOPICS if t.folder.startswith("01_"))
+TOPIC = next(t for t in TOPICS if t.folder.startswith("12_"))
 
 
 def test_the_instructor_notebook_run_in_a_kernel_earns_every_point_of_its_graded_cells(tmp_path):
