@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -102,6 +102,35 @@ def split_module(source: str, task_names: list[str], origin: str) -> ModuleParts
 class VisibleTests:
     imports: str  # import lines, without the import of the topic's own module
     by_task: dict[str, list[tuple[str, str]]]  # task -> [(test name, body)]
+    # the file's own helpers (functions, classes, constants), in file order: (names it
+    # defines, its source)
+    helpers: list[tuple[set[str], str]] = field(default_factory=list)
+
+    def helpers_for(self, task: str) -> str:
+        """The helpers ``task``'s tests use, and those they use in turn, in file order."""
+        wanted = set().union(*(_used_names(body) for _, body in self.by_task.get(task, [])))
+        chosen: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for index, (defined, source) in enumerate(self.helpers):
+                if index not in chosen and defined & wanted:
+                    chosen.add(index)
+                    wanted |= _used_names(source)
+                    changed = True
+        return "\n\n\n".join(source for index, (_, source) in enumerate(self.helpers) if index in chosen)
+
+
+def _used_names(source: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(textwrap.dedent(source))) if isinstance(node, ast.Name)}
+
+
+def _defined_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {n.id for target in targets if target is not None for n in ast.walk(target)
+            if isinstance(n, ast.Name)}
 
 
 def _task_of(function: ast.FunctionDef) -> str | None:
@@ -116,7 +145,7 @@ def read_visible_tests(source: str, module: str, origin: str) -> VisibleTests:
     """The visible tests of a topic, grouped by task, as code a notebook cell can run."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    imports, by_task = [], {}
+    imports, by_task, helpers = [], {}, []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.ImportFrom) and node.module == module:
@@ -135,8 +164,17 @@ def read_visible_tests(source: str, module: str, origin: str) -> VisibleTests:
             skip_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant)
             start = (node.body[1] if skip_doc and len(node.body) > 1 else first).lineno
             body = textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno]))
+            try:
+                compile(body, origin, "exec")
+            except SyntaxError as error:
+                raise AuthoringError(f"{origin}:{node.lineno}: {node.name} cannot run as a notebook "
+                                     f"cell ({error.msg}): no return or yield at its top level") from None
             by_task.setdefault(task, []).append((node.name, body))
-    return VisibleTests("\n".join(imports), by_task)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
+                               ast.AnnAssign)):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            helpers.append((_defined_names(node), "\n".join(lines[first - 1 : node.end_lineno])))
+    return VisibleTests("\n".join(imports), by_task, helpers)
 
 
 def hidden_checks(check_file: Path) -> dict[str, dict]:

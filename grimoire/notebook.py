@@ -45,6 +45,9 @@ def visible_cell_source(task: str, tests: VisibleTests) -> str:
     parts = [f"# Visible checks for {task}: run this cell after yours. Grading uses other, hidden checks."]
     if tests.imports:
         parts.append(tests.imports)
+    helpers = tests.helpers_for(task)
+    if helpers:
+        parts.append(helpers)
     for name, body in tests.by_task.get(task, []):
         parts.append(f"# {sentence(name)}\n{body}")
     parts.append(f'print("{task}: the visible checks pass")')

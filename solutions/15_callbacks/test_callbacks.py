@@ -125,10 +125,10 @@ def test_keep_best_says_which_metric_is_missing():
             raise Mismatch(f"fit(x, y, epochs=2, callbacks=[KeepBest()]) without validation data "
                            f"raised {type(error).__name__}: {error}; expected an error that names "
                            "the missing metric 'val_loss'") from None
-        return
-    raise Mismatch("fit(x, y, epochs=2, callbacks=[KeepBest()]) without validation data finished "
-                   "without an error; expected an error that names the missing metric 'val_loss': "
-                   "a typo or a forgotten validation_data must not go unnoticed")
+    else:
+        raise Mismatch("fit(x, y, epochs=2, callbacks=[KeepBest()]) without validation data "
+                       "finished without an error; expected an error that names the missing metric "
+                       "'val_loss': a typo or a forgotten validation_data must not go unnoticed")
 
 
 @pytest.mark.task("StopAtThreshold")
