@@ -84,7 +84,8 @@ def grade_cohort(
     timeout: Annotated[float, typer.Option(help="seconds one call into a submission may take")] = 5.0,
     stall_limit: Annotated[Optional[float], typer.Option(
         help="stop when the cluster makes no progress this long (default: time limit + 600 s)")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="seed for the randomized checks")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        help="seed for the randomized checks (default: one random seed for the whole run, printed)")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="write the summary here")] = None,
 ) -> None:
@@ -110,7 +111,8 @@ def grade_cohort(
     isolation = summary.isolation or {}
     typer.echo(f"graded {summary.graded}, already done {summary.skipped}, failed to run "
                f"{len(summary.failed)}, timed out {len(summary.timed_out)}, recorded as failed "
-               f"{len(summary.killed_workers)}, refused {len(summary.refused)} ({summary.seconds:.1f} s)")
+               f"{len(summary.killed_workers)}, refused {len(summary.refused)} ({summary.seconds:.1f} s, "
+               f"seed {summary.seed})")
     if summary.workers or summary.graded or summary.failed or summary.timed_out:
         where = f"{summary.workers} Dask workers ({summary.scheduler})"
         level = isolation.get("level", "unknown")

@@ -34,6 +34,7 @@ import json
 import logging
 import math
 import os
+import random
 import threading
 import time
 import uuid
@@ -98,13 +99,14 @@ class Summary:
     scheduler: str = ""
     seconds: float = 0.0
     startup_seconds: float = 0.0  # until every worker had imported Keras and answered
+    seed: int | None = None  # every submission of the run is graded with it
 
     def as_dict(self) -> dict:
         return {"graded": self.graded, "skipped": self.skipped, "failed": self.failed,
                 "timed_out": self.timed_out, "unreadable": self.unreadable, "refused": self.refused,
                 "killed_workers": self.killed_workers, "isolation": self.isolation,
                 "workers": self.workers, "scheduler": self.scheduler, "seconds": self.seconds,
-                "startup_seconds": self.startup_seconds}
+                "startup_seconds": self.startup_seconds, "seed": self.seed}
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -388,7 +390,12 @@ def grade_cohort(path: Path, course: Path | None = None, assignments: list[str] 
 
     started = time.monotonic()
     course, coursedir, jobs, refused = discover(Path(path), course, assignments)
-    summary = Summary(refused=refused, scheduler=scheduler or "embedded LocalCluster")
+    # One seed for the whole run: every learner gets the same draws (and a worker computes each
+    # check's Keras answer once, see autograder.oracle); the summary names it, so that any
+    # grade of the run can be reproduced with `autograder grade --seed`.
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    summary = Summary(refused=refused, scheduler=scheduler or "embedded LocalCluster", seed=seed)
     if not scheduler:  # the workers will be on this machine: refuse before starting any
         summary.isolation = isolation()
         if summary.isolation.get("level") != "full" and not allow_weak_isolation:
@@ -457,6 +464,8 @@ class _Run:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeElapsedColumn, TimeRemainingColumn)
 
+        from distributed import wait
+
         from autograder.cohort_worker import EVENT_TOPIC, grade_job
 
         options, summary = self.options, self.summary
@@ -486,17 +495,22 @@ class _Run:
             with bar:
                 task = bar.add_task(f"{len(self.todo)} submissions on {summary.workers} Dask workers",
                                     total=len(self.todo))
-                while queue or inflight:
-                    self.heartbeat = now = time.monotonic()
+
+                def fill_window() -> None:
                     while queue and len(inflight) < window:
                         job = queue.popleft()
                         key = f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
                         message = job.message(self.specs[job.assignment], options["seed"], key)
                         future = client.submit(grade_job, message, task_options, key=key, pure=False)
-                        inflight[key] = (future, job, now)
+                        inflight[key] = (future, job, time.monotonic())
+
+                while queue or inflight:
+                    self.heartbeat = time.monotonic()
+                    fill_window()
                     done = [key for key, (future, _, _) in inflight.items() if future.done()]
-                    for key in done:
-                        future, job, _ = inflight.pop(key)
+                    finished = [(key, *inflight.pop(key)[:2]) for key in done]
+                    fill_window()  # the next ones leave before the finished are committed
+                    for key, future, job in finished:
                         self._settle(future, job)
                         with self.lock:
                             self.started.pop(key, None)
@@ -527,8 +541,10 @@ class _Run:
                             f"the Dask cluster made no progress for {options['stall_limit']:g} s "
                             f"({left} submissions left, {summary.graded} graded and committed); "
                             "check its workers and run grade-cohort again to go on")
-                    if not done and not late:
-                        time.sleep(0.1)
+                    if not done and not late and inflight:
+                        with contextlib.suppress(Exception):  # a timeout: go round again
+                            wait([f for f, _, _ in inflight.values()], timeout=0.1,
+                                 return_when="FIRST_COMPLETED")
         finally:
             self.finished = True
             with contextlib.suppress(Exception):

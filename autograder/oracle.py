@@ -12,13 +12,15 @@ its answer, or the exception it raised, is replayed afterwards. A generator the 
 from is left where the real call left it, so the draws that follow are the same either way.
 Arguments whose content cannot be read as plain data (a model, a layer) are never cached: the
 function simply runs. What comes back is shared between callers, so an oracle's callers only
-read it.
+read it, or the oracle is declared with ``copy=True`` (each caller gets its own deep copy: for
+small answers such as a list of shapes).
 
 The learner's code never runs in this process, so nothing a submission does can reach the cache.
 """
 
 from __future__ import annotations
 
+import copy as copy_module
 import functools
 import hashlib
 from collections import OrderedDict
@@ -52,10 +54,11 @@ def fingerprint(value):
     raise _Uncacheable
 
 
-def oracle(function=None, *, size: int = DEFAULT_SIZE):
+def oracle(function=None, *, size: int = DEFAULT_SIZE, copy: bool = False):
     """Decorator: cache a deterministic oracle by its arguments' content (least recently used out)."""
     if function is None:
-        return functools.partial(oracle, size=size)
+        return functools.partial(oracle, size=size, copy=copy)
+    own = copy_module.deepcopy if copy else (lambda value: value)
     answers: OrderedDict = OrderedDict()
 
     @functools.wraps(function)
@@ -72,13 +75,13 @@ def oracle(function=None, *, size: int = DEFAULT_SIZE):
                 generator.bit_generator.state = state
             if raised:
                 raise value.with_traceback(None)
-            return value
+            return own(value)
         try:
             value = function(*args, **kwargs)
         except Exception as error:  # noqa: BLE001  (replayed: some oracles answer by raising)
             _remember(answers, key, (True, error, _states(generators)), size)
             raise
-        _remember(answers, key, (False, value, _states(generators)), size)
+        _remember(answers, key, (False, own(value), _states(generators)), size)
         return value
 
     cached.cache_clear = answers.clear

@@ -58,3 +58,10 @@ def test_the_least_recently_used_answer_goes_first():
     square = oracle(lambda n: n * n, size=2)
     square(1), square(2), square(1), square(3)
     assert square.cache_size() == 2
+
+
+def test_a_copying_oracle_hands_each_caller_its_own_answer():
+    shapes = oracle(lambda n: [{"size": n}], copy=True)
+    first = shapes(3)
+    first[0]["size"] = 99
+    assert shapes(3) == [{"size": 3}]

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_error
+from autograder.oracle import oracle
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe, format_call, mismatch, same_value
 from grimoire.quiet import import_keras
@@ -94,11 +95,13 @@ def expect_shape(submission, name, *args, expected, concept, **options):
     raise CheckFailed(mismatch(call, got, expected, concept))
 
 
+@oracle
 def keras_conv(shape, filters, kernel_size, **options):
     layer = layers.Conv2D(filters, kernel_size, **options)
     return tuple(int(n) for n in layer.compute_output_shape((None, *shape))[1:])
 
 
+@oracle
 def keras_pool(shape, **options):
     layer = layers.MaxPooling2D(**options)
     return tuple(int(n) for n in layer.compute_output_shape((None, *shape))[1:])
@@ -311,6 +314,7 @@ def test_pool2d_raises_value_error_when_the_window_does_not_fit(submission, rng)
 
 
 # -- cnn_shape_walk --------------------------------------------------------------------------------
+@oracle(copy=True)
 def keras_walk(input_shape, spec):
     """Shapes after each layer of a Functional model built from ``spec`` (ValueError if one does not fit)."""
     x = keras.Input(tuple(input_shape))
@@ -346,6 +350,7 @@ def random_pool(rng):
     return entry
 
 
+@oracle(copy=True)
 def random_walk(rng, length, prefix=()):
     """A random conv/pool network on a random input, every layer fitting (checked with Keras).
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_that
+from autograder.oracle import oracle
 from autograder.probes.custom_metric import classifier, compile_classifier
 from autograder.sandbox import SubmissionRaised
 from grimoire.feedback import describe
@@ -78,6 +79,7 @@ def running_f1(labels, probabilities, threshold=0.5, weights=None) -> list[float
                        None if weights is None else weights[: k + 1])) for k in range(len(labels))]
 
 
+@oracle
 def keras_f1(labels, probabilities, threshold=0.5, weights=None) -> float:
     """Keras' own F1Score (micro-averaged over one column) on all the data at once."""
     metric = keras.metrics.F1Score(average="micro", threshold=threshold)
@@ -357,6 +359,7 @@ def fit_alternatives(batches, threshold) -> dict[str, list[float]]:
     }
 
 
+@oracle
 def fit_case(rng, n, features, batch_size, epochs):
     """Data, seed and threshold on which each usual wrong metric records another history."""
     while True:
@@ -371,13 +374,20 @@ def fit_case(rng, n, features, batch_size, epochs):
             return x, y, seed, threshold, alternatives
 
 
+@oracle
+def keras_fit_history(x, y, seed, threshold, batch_size, epochs) -> list[float]:
+    """What keras.metrics.F1Score records per epoch when the seeded classifier is fitted."""
+    model = classifier(seed, x.shape[1])
+    compile_classifier(model, keras.metrics.F1Score(average="micro", threshold=threshold, name="f1"))
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+    return [float(value) for value in history.history["f1"]]
+
+
 @check(task="BinaryF1", points=1)
 def test_reports_each_epoch_of_fit_afresh(submission, rng):
     n, features, batch_size, epochs = 64, 3, 16, 3
     x, y, seed, threshold, alternatives = fit_case(rng, n, features, batch_size, epochs)
-    model = classifier(seed, features)
-    compile_classifier(model, keras.metrics.F1Score(average="micro", threshold=threshold, name="f1"))
-    expected = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0).history["f1"]
+    expected = keras_fit_history(x, y, seed, threshold, batch_size, epochs)
     call = f"model.fit(x, y, epochs={epochs}) with metrics=[BinaryF1(threshold={threshold})]"
     got = run(submission, "fit_history", x, y, seed, threshold, batch_size, epochs, describe=call,
               concept=GRAPH, timeout=30)

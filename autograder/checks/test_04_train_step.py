@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from autograder.api import CheckFailed, check
+from autograder.oracle import oracle
 from autograder.probes.train_step import build, compile_model, plain_history
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe
@@ -63,6 +64,7 @@ def uneven_batch_size(rng, n: int) -> int:
     return batch_size
 
 
+@oracle
 def reference_fit(kind, seed, x, y, sample_weight=None, batch_size=16, epochs=2):
     """What the built-in fit does: the trained keras.Model, its history, its starting weights."""
     model = build(kind, keras.Model, seed, x.shape[1])
@@ -253,6 +255,7 @@ def test_uses_the_compiled_loss_optimizer_and_regularization(regularized_fit):
     compare_weights(field(got, "weights"), model, start, regularized_fit.call, concept)
 
 
+@oracle
 def reference_evaluate(kind, seed, x, y, sample_weight, batch_size):
     model = build(kind, keras.Model, seed, x.shape[1])
     compile_model(kind, model, run_eagerly=True)

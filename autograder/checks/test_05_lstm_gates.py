@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_that
+from autograder.oracle import oracle
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe
 from grimoire.quiet import import_keras
@@ -60,6 +61,7 @@ def keras_lstm(weights, dtype, **options):
     return layer
 
 
+@oracle
 def keras_step(x_t, h_prev, c_prev, *weights):
     """(h_t, c_t) of a one-timestep Keras LSTM started from (h_prev, c_prev)."""
     layer = keras_lstm(weights, x_t.dtype, return_state=True)
@@ -67,6 +69,7 @@ def keras_step(x_t, h_prev, c_prev, *weights):
     return np.asarray(h_t), np.asarray(c_t)
 
 
+@oracle
 def keras_forward(x_seq, *weights, return_sequences=False):
     layer = keras_lstm(weights, x_seq.dtype, return_sequences=return_sequences)
     return np.asarray(layer(x_seq))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_that
+from autograder.oracle import oracle
 from autograder.probes.grad_cam import (CONV_OUTPUT, CONV_PRE_ACTIVATION, random_cnn,
                                         two_blob_model)
 from autograder.wire import Opaque
@@ -205,6 +206,7 @@ IMAGES_PER_MODEL = 64
 MODEL_ATTEMPTS = 50  # random models often prefer one class; 2 draws are typical, 7 the most seen
 
 
+@oracle
 def draw_cases(rng, head: str, wanted: list[tuple], height=None, width=None):
     """A random CNN and one image per wanted case, each meeting its conditions.
 
@@ -226,7 +228,7 @@ def draw_cases(rng, head: str, wanted: list[tuple], height=None, width=None):
         others = (top + rng.integers(1, spec["classes"], size=len(top))) % spec["classes"]
         oracles, cases, expected, tops, taken = {}, [], [], [], set()
         for layer_name, mode, kind, about_zero in wanted:
-            oracle = oracles.setdefault(layer_name, Oracle(model, layer_name))
+            explainer = oracles.setdefault(layer_name, Oracle(model, layer_name))
             good = np.ones(len(top), dtype=bool)
             if about_zero:
                 good &= top != 0
@@ -235,10 +237,10 @@ def draw_cases(rng, head: str, wanted: list[tuple], height=None, width=None):
                 good &= margin >= 0.2
             else:
                 index = np.zeros_like(top) if about_zero else others
-            raw = oracle.raw(images, index)
+            raw = explainer.raw(images, index)
             good &= usable(raw, kind)
             if mode == "chosen":
-                distance = np.abs(scaled(raw) - scaled(oracle.raw(images, top))).max(axis=(1, 2))
+                distance = np.abs(scaled(raw) - scaled(explainer.raw(images, top))).max(axis=(1, 2))
                 good &= distance >= 0.1
             good[list(taken)] = False
             if not good.any():
@@ -247,8 +249,8 @@ def draw_cases(rng, head: str, wanted: list[tuple], height=None, width=None):
             taken.add(pick)
             image = images[pick : pick + 1]
             cases.append((image, layer_name, None if mode == "top" else int(index[pick])))
-            expected.append(oracle.heatmap(image, int(index[pick])))
-            tops.append(oracle.heatmap(image, int(top[pick])))
+            expected.append(explainer.heatmap(image, int(index[pick])))
+            tops.append(explainer.heatmap(image, int(top[pick])))
         if len(cases) == len(wanted):
             return spec, cases, expected, tops
     raise RuntimeError("could not draw random Grad-CAM cases")  # a grader fault, not the learner's
@@ -362,12 +364,12 @@ def test_heatmap_lights_up_the_evidence_for_the_chosen_class(submission, rng, pi
     blobs = {0: ("bright", bright), 1: ("dark", dark)}
     cases = [(image, "evidence", 0), (image, "evidence", 1), (image, "evidence", None)]
     results = two_blob_heatmaps(submission, size, cases)
-    oracle = Oracle(two_blob_model(size), "evidence")  # for the picture and the numbers
+    explainer = Oracle(two_blob_model(size), "evidence")  # for the picture and the numbers
     for got, (_, layer_name, pred_index) in zip(results, cases):
         index = top if pred_index is None else pred_index
         name, corner = blobs[index]
         other_name, other_corner = blobs[1 - index]
-        expected = oracle.heatmap(image, index)
+        expected = explainer.heatmap(image, index)
         call = call_text(image, TWO_BLOB, layer_name, pred_index)
         which = f"class {index} ({name})" + (", the top class," if pred_index is None else "")
         concept = (f"the evidence for {which} is {blob_text(name, corner)}: the heatmap is 1 there "
@@ -377,7 +379,7 @@ def test_heatmap_lights_up_the_evidence_for_the_chosen_class(submission, rng, pi
         trouble = problem(got, expected)
         if trouble is None:
             continue
-        if pred_index is not None and index != top and problem(got, oracle.heatmap(image, top)) is None:
+        if pred_index is not None and index != top and problem(got, explainer.heatmap(image, top)) is None:
             drawn = picture(pictures, "heatmap_lights_up_the_evidence_for_the_chosen_class", image,
                             expected, got)
             raise CheckFailed(f"{call} {ignored_choice(pred_index, top)}; {concept}{drawn}")

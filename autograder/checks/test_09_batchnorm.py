@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect_that
+from autograder.oracle import oracle
 from autograder.sandbox import SubmissionRaised
 from grimoire.feedback import describe
 from grimoire.quiet import import_keras
@@ -70,6 +71,7 @@ def all_cases(rng, randoms=2):
 
 
 # -- the Keras oracle and the usual mistakes --------------------------------------------------
+@oracle
 def keras_batchnorm(args, training, momentum=0.99, epsilon=1e-3):
     x, gamma, beta, moving_mean, moving_variance = args
     layer = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, dtype=str(x.dtype))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.api import CheckFailed, check, expect, expect_error, expect_that
+from autograder.oracle import oracle
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import NOT_STARTED, describe, is_untouched_stub
 from grimoire.quiet import import_keras
@@ -36,6 +37,7 @@ NAMED = ("branch_a", "branch_b", "output")
 
 
 # -- merged_shape: the Keras oracle ----------------------------------------------------------------
+@oracle
 def keras_merged_shape(shapes, merge):
     """Keras' answer: a tuple of ints, or None where Keras raises ValueError."""
     inputs = [keras.Input(shape=shape) for shape in shapes]

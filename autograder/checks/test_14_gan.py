@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.api import CheckFailed, check
+from autograder.oracle import oracle
 from autograder.probes.gan import build_players, make_optimizers
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe
@@ -73,6 +74,7 @@ def shared_rng(request, name: str):
 BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 
 
+@oracle
 def keras_bce(label: float, logits: np.ndarray) -> float:
     """Keras' own binary cross-entropy from logits, averaged over the group."""
     return float(BCE(np.full(logits.shape, label, "float32"), logits.astype("float32")))
@@ -240,6 +242,7 @@ def reference_gan(seed, features, rates, reuse_noise=False, adam=False):
     return gan, start
 
 
+@oracle
 def reference_step(seed, batch, rates, reuse_noise=False):
     gan, start = reference_gan(seed, batch.shape[1], rates, reuse_noise)
     gan.train_step(tf.constant(batch))
@@ -247,6 +250,7 @@ def reference_step(seed, batch, rates, reuse_noise=False):
             "generator": gan.generator.get_weights()}, start
 
 
+@oracle
 def reference_fit(seed, x, rates, batch_size, epochs):
     gan, start = reference_gan(seed, x.shape[1], rates, adam=True)
     gan.run_eagerly = True  # faster for a few steps; the same numbers as the graph to ~1e-7

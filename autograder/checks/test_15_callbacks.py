@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from autograder.api import CheckFailed, check
+from autograder.oracle import oracle
 from autograder.probes.callbacks import MISSING, build, train
 from autograder.sandbox import SubmissionError, SubmissionRaised
 from grimoire.feedback import describe, is_int
@@ -80,8 +81,15 @@ def run(request) -> Run:
     seed = int(rng.integers(1, 10_000))
     x = rng.normal(size=(24, 3)).astype("float32")
     y = (x @ rng.normal(size=(3, 1)) + 0.1 * rng.normal(size=(24, 1))).astype("float32")
-    _, history, trace = train(seed, x, y, MAX_EPOCHS, [])
+    history, trace = plain_run(seed, x, y, MAX_EPOCHS)
     return Run(seed, x, y, history, trace)
+
+
+@oracle
+def plain_run(seed, x, y, epochs):
+    """The seeded model trained without callbacks: its history and each epoch's weights."""
+    _, history, trace = train(seed, x, y, epochs, [])
+    return history, trace
 
 
 def early_stopping(run: Run, epochs: int, monitor: str, mode: str, script=None):
@@ -90,15 +98,15 @@ def early_stopping(run: Run, epochs: int, monitor: str, mode: str, script=None):
     Returns the weights it leaves the model with, its best_epoch and its best value.
     """
     model = build(run.seed, run.x.shape[1])
-    oracle = keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=epochs + 1,
+    stopping = keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=epochs + 1,
                                            restore_best_weights=True)
-    oracle.set_model(model)
-    oracle.on_train_begin()
+    stopping.set_model(model)
+    stopping.on_train_begin()
     for epoch in range(epochs):
         model.set_weights(run.trace[epoch])  # the weights fit hands its callbacks at this epoch
-        oracle.on_epoch_end(epoch, run.logs(epoch, script))
-    oracle.on_train_end()
-    return model.get_weights(), int(oracle.best_epoch), float(oracle.best)
+        stopping.on_epoch_end(epoch, run.logs(epoch, script))
+    stopping.on_train_end()
+    return model.get_weights(), int(stopping.best_epoch), float(stopping.best)
 
 
 def same_weights(got, expected) -> bool:
