@@ -40,7 +40,7 @@ reset: $(STAMP)
 
 ## The kit's self-checks: solutions earn all, stubs nothing, every check can fail, files fresh.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/ -n auto --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest tests/ -n auto $(ARGS)
 
 ## Regenerate exercises/, source/ and release/ from solutions/ (commit the result). Files a
 ## learner changed are left alone and named; FORCE=1 overwrites them, saving a copy beside each.

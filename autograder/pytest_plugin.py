@@ -120,6 +120,30 @@ def rng(request, check_seed):
     return np.random.default_rng([check_seed, zlib.crc32(request.node.originalname.encode())])
 
 
+@pytest.fixture(scope="module")
+def scenario_memo():
+    """The shared scenarios of one check file, by (name, seed): see ``shared_scenario``."""
+    return {}
+
+
+@pytest.fixture
+def shared_scenario(scenario_memo, check_seed):
+    """``shared_scenario(name, make)``: a scenario several checks of a file read, made once per seed.
+
+    ``make(rng)`` runs the first time a check asks for ``name`` under this check's seed, with a
+    generator seeded from that seed and the name; every later check of the file gets the same
+    result. A check that reads a shared scenario runs once per seed like any randomized check
+    (``--seeds``), so the catalog proves its catches under every seed too.
+    """
+    def get(name: str, make):
+        key = (name, check_seed)
+        if key not in scenario_memo:
+            scenario_memo[key] = make(np.random.default_rng([check_seed, zlib.crc32(name.encode())]))
+        return scenario_memo[key]
+
+    return get
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

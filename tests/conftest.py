@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from grimoire.quiet import import_keras
 
 import_keras()
+
+# Modules whose tests share module-scoped fixtures (a course, a Dask cluster, a generation): all
+# their tests run on one pytest-xdist worker, so that each fixture is set up once per run. Every
+# other test is its own unit of work (the mistake catalog spreads over every worker).
+TOGETHER = (
+    "tests/test_cohort.py",
+    "tests/test_dask_cohort.py",
+    "tests/test_generated_files.py",
+    "tests/test_nbgrader_round_trip.py",
+    "tests/test_student_loop.py",
+    "tests/test_workspace.py",
+)
+
+
+class ModuleFixturesTogether(LoadScopeScheduling):
+    """Keep each module of TOGETHER on one worker; spread every other test.
+
+    pytest-xdist's own ``--dist loadgroup`` marks a group by appending ``@group`` to node ids,
+    which pytest 9 silently drops: every worker then set up its own copy of each module fixture
+    (a cohort graded twice, two Dask clusters started). This scheduler groups by module path,
+    which needs no change to node ids; the largest groups are handed out first.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return module if module in TOGETHER else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; absent under -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    return ModuleFixturesTogether(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -301,6 +301,3 @@ def test_a_folder_of_module_submissions_grades_into_the_course(cohort, tmp_path)
         assert gb.find_submission(TOPIC, "file_correct").score == FULL
         assert gb.find_submission(TOPIC, "file_broken").score == 0
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_cohort")

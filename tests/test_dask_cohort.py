@@ -380,6 +380,3 @@ def test_a_rerun_does_not_retry_what_was_recorded_as_failed(cohort_setup, cli_cl
     assert f"graded 1, already done {len(STUDENTS) - 1}," in output, output[-3000:]
     assert result.returncode == 0, output[-3000:]
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_dask_cohort")

@@ -120,6 +120,3 @@ def test_every_task_has_a_hint_and_a_visible_test():
             assert task.hints, f"{topic.folder}: {task.name} has no hint"
             assert visible.by_task.get(task.name), f"{topic.folder}: {task.name} has no visible test"
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_generated_files")

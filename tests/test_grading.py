@@ -73,3 +73,16 @@ def test_the_command_line_fails_only_when_the_grader_cannot_run(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "no hidden checks for 99_nothing" in result.stderr
+
+
+def test_a_check_that_reads_a_shared_scenario_runs_once_per_seed():
+    """Shared scenarios (one fit several checks read) are made per seed: the catalog's every-seed
+    rule reaches the checks that read them."""
+    from autograder.engine import _run
+
+    checks = ["keep_best_restores_the_best_epochs_weights_when_training_ends",
+              "keep_best_in_mode_max_keeps_the_highest_value"]
+    collector = _run(ROOT / "solutions", ["15_callbacks"], 1, None, None, checks, seeds=[1, 2])
+    ran = {key.split("::")[-1] for key in collector.checks}
+    assert ran == {f"test_{name}[seed{seed}]" for name in checks for seed in (1, 2)}
+    assert all(entry["passed"] for entry in collector.checks.values())

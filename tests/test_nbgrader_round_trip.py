@@ -124,6 +124,3 @@ def test_feedback_teaches_without_showing_a_hidden_assertion(course, topic):
         if marker in check_module:
             assert marker not in html
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_nbgrader_round_trip")

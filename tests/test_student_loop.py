@@ -144,6 +144,3 @@ def test_no_hidden_points_before_the_visible_checks_pass(tmp_path):
     assert "hidden checks" not in result.stdout and not SUMMARY_POINTS.search(result.stdout)
     assert "visible checks pass  in progress" in result.stdout
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_student_loop")

@@ -139,6 +139,3 @@ def test_stub_headers_speak_to_the_learner(fresh):
         assert "solutions" not in head and "make feedback TOPIC=" in head
     assert "solutions/" not in GENERATED_HEADER + VISIBLE_TESTS_HEADER
 
-
-# Module-scoped fixtures above: under pytest-xdist these tests stay on one worker.
-pytestmark = pytest.mark.xdist_group("test_workspace")

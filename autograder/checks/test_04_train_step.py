@@ -9,7 +9,6 @@ ends with the same weights and the same ``history``.
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,11 +108,6 @@ class Shared:
         return self.answer
 
 
-def shared_rng(request, name: str):
-    """A generator for a scenario that several checks share, seeded like the ``rng`` fixture."""
-    return np.random.default_rng([request.config.option.seed, zlib.crc32(name.encode())])
-
-
 def field(got, key):
     return got.get(key) if isinstance(got, dict) else None
 
@@ -206,10 +200,13 @@ def test_runs_the_forward_pass_in_training_mode(submission, rng):
     compare_weights(field(got, "weights"), model, start, call, concept)
 
 
-@pytest.fixture(scope="module")
-def regularized_fit(submission, request):
+@pytest.fixture
+def regularized_fit(submission, shared_scenario):
     """One fit of the L2-regularized classifier, even batches: weights and history both compare."""
-    rng = shared_rng(request, "regularized_fit")
+    return shared_scenario("regularized_fit", lambda rng: _make_regularized_fit(submission, rng))
+
+
+def _make_regularized_fit(submission, rng):
     kind, n, seed = "regularized", 64, int(rng.integers(1, 10_000))
     x, y = make_data(rng, kind, n)
     shared = Shared(f"CustomFitModel (L2-regularized kernel, RMSprop, binary_crossentropy, "
@@ -295,10 +292,14 @@ def compare_scores(case: Shared, concept: str) -> None:
                               f"as the built-in evaluate says: {concept}")
 
 
-@pytest.fixture(scope="module")
-def plain_evaluate(submission, request):
+@pytest.fixture
+def plain_evaluate(submission, shared_scenario):
     """One evaluate without sample weights: its scores and the weights it leaves behind."""
-    return evaluate_case(submission, shared_rng(request, "plain_evaluate"), weighted=False)
+    return shared_scenario("plain_evaluate", lambda rng: _make_plain_evaluate(submission, rng))
+
+
+def _make_plain_evaluate(submission, rng):
+    return evaluate_case(submission, rng, weighted=False)
 
 
 @check(task="CustomFitModel", points=2)

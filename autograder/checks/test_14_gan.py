@@ -14,7 +14,6 @@ optimizers, the Keras loss. A correct step ends with the same weights and the sa
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,11 +62,6 @@ GRAPH = ("inside fit, train_step runs as a compiled graph, where a tensor has no
 def fmt(values) -> str:
     return np.array2string(np.asarray(values, dtype=float).ravel(), precision=4, separator=", ",
                            suppress_small=True, max_line_width=200)
-
-
-def shared_rng(request, name: str):
-    """A generator for a scenario that several checks share, seeded like the ``rng`` fixture."""
-    return np.random.default_rng([request.config.option.seed, zlib.crc32(name.encode())])
 
 
 # -- the losses ---------------------------------------------------------------------------------
@@ -323,10 +317,13 @@ def step_call(seed, rates, n) -> str:
             f"train_step(real) once on {n} real examples of {FEATURES} features")
 
 
-@pytest.fixture(scope="module")
-def one_step(submission, request):
+@pytest.fixture
+def one_step(submission, shared_scenario):
     """One train_step from the same start, three times: both optimizers live, then each frozen."""
-    rng = shared_rng(request, "gan_one_step")
+    return shared_scenario("gan_one_step", lambda rng: _make_one_step(submission, rng))
+
+
+def _make_one_step(submission, rng):
     seed = int(rng.integers(1, 10_000))
     batch = rng.normal(loc=rng.uniform(1.0, 3.0), scale=0.5, size=(BATCH, FEATURES)).astype("float32")
     rates = list(STEP_RATES.values())
@@ -408,10 +405,13 @@ def test_each_player_moves_only_with_its_own_optimizer(one_step):
                               f"the same weights: {concept}")
 
 
-@pytest.fixture(scope="module")
-def short_fit(submission, request):
+@pytest.fixture
+def short_fit(submission, shared_scenario):
     """GAN.fit for two epochs of four batches, in graph mode, against the reference eagerly."""
-    rng = shared_rng(request, "gan_fit")
+    return shared_scenario("gan_fit", lambda rng: _make_short_fit(submission, rng))
+
+
+def _make_short_fit(submission, rng):
     seed = int(rng.integers(1, 10_000))
     n, batch_size, epochs = 32, 8, 2
     x = rng.normal(loc=rng.uniform(-2.0, 2.0, size=FEATURES), scale=0.5,

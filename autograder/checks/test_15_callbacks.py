@@ -17,7 +17,6 @@ threshold strictly, after which ``fit`` runs no other epoch.
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,11 +48,6 @@ STOP = ("in on_epoch_end, when logs[monitor] passes the threshold (strictly belo
         "finishes that epoch and starts no other")
 
 
-def shared_rng(request, name: str):
-    """A generator for a scenario that several checks share, seeded like the ``rng`` fixture."""
-    return np.random.default_rng([request.config.option.seed, zlib.crc32(name.encode())])
-
-
 def fmt(values) -> str:
     return "[" + ", ".join(f"{float(v):.4g}" for v in values) + "]"
 
@@ -75,9 +69,13 @@ class Run:
         return logs
 
 
-@pytest.fixture(scope="module")
-def run(request) -> Run:
-    rng = shared_rng(request, "callbacks_run")
+@pytest.fixture
+def run(shared_scenario) -> Run:
+    """The seeded training every KeepBest and StopAtThreshold check compares with."""
+    return shared_scenario("callbacks_run", _make_run)
+
+
+def _make_run(rng) -> Run:
     seed = int(rng.integers(1, 10_000))
     x = rng.normal(size=(24, 3)).astype("float32")
     y = (x @ rng.normal(size=(3, 1)) + 0.1 * rng.normal(size=(24, 1))).astype("float32")
@@ -223,10 +221,13 @@ def scripted_min_curve(rng, epochs: int) -> tuple[list[float], int]:
     return [round(v, 4) for v in curve], best
 
 
-@pytest.fixture(scope="module")
-def scripted_min(submission, run, request):
+@pytest.fixture
+def scripted_min(submission, run, shared_scenario):
     """KeepBest(monitor=<a scripted metric>, mode='min'): the best epoch is 2 or 3 of 6."""
-    rng = shared_rng(request, "keep_best_scripted_min")
+    return shared_scenario("keep_best_scripted_min", lambda rng: _make_scripted_min(submission, run, rng))
+
+
+def _make_scripted_min(submission, run, rng):
     epochs, name = 6, str(rng.choice(NAMES_MIN))
     curve, _ = scripted_min_curve(rng, epochs)
     script = {name: curve}
