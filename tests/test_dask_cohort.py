@@ -326,7 +326,7 @@ def cli_run(cohort_setup, cli_cluster):
     report = cli_cluster["base"] / "summary.json"
     command = [str(BIN / "autograder"), "grade-cohort", str(cohort_setup["folder"]), "--course", str(course),
                "--scheduler", cli_cluster["address"], "--no-progress", "--seed", str(SEED), "--timeout", "2",
-               "--time-limit", "60", "--stall-limit", "400", "--json", str(report)]
+               "--time-limit", "20", "--stall-limit", "400", "--json", str(report)]
     if _weak():
         command.append("--allow-weak-isolation")
     started = time.monotonic()
