@@ -42,10 +42,11 @@ def write_submission(root: Path, sources: dict[str, str]) -> Path:
     return root
 
 
-def run_visible_tests(topic: Topic, source: str, workdir: Path) -> dict[str, str]:
+def run_visible_tests(topic: Topic, source: str, workdir: Path, first_failure: bool = False) -> dict[str, str]:
     """Run a topic's visible tests in this process against ``source``: {test: "" or failure}.
 
     The module is imported under its real name for the duration, as pytest would find it.
+    ``first_failure``: stop at the first test that fails (enough to know that they caught it).
     """
     module_file = workdir / f"{topic.module}.py"
     module_file.write_text(source)
@@ -67,6 +68,8 @@ def run_visible_tests(topic: Topic, source: str, workdir: Path) -> dict[str, str
                     results[name] = ""
                 except Exception as error:  # noqa: BLE001  (a failure of any kind is a result)
                     results[name] = f"{type(error).__name__}: {error}"
+                    if first_failure:
+                        break
     finally:
         sys.modules.pop(topic.module, None)
         if saved is not None:

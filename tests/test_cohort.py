@@ -176,7 +176,7 @@ def isolation_flags() -> list[str]:
 
 def _grade_cohort(course: Path, *extra: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([AUTOGRADER, "grade-cohort", str(course), "--no-progress", "--timeout", "2",
-                             "--time-limit", "90", "--workers", "2", "--seed", "7", *isolation_flags(), *extra],
+                             "--time-limit", "90", "--workers", "1", "--seed", "7", *isolation_flags(), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, **kwargs)
 

@@ -70,7 +70,7 @@ def test_every_hidden_check_is_failed_by_some_mistake(topic):
 
 @pytest.mark.parametrize("topic, mistake", MISTAKES, ids=[f"{t.module}:{m.name}" for t, m in MISTAKES])
 def test_mistakes_marked_visible_fail_a_visible_test(topic, mistake, tmp_path):
-    results = run_visible_tests(topic, patched_source(topic, mistake.code), tmp_path)
+    results = run_visible_tests(topic, patched_source(topic, mistake.code), tmp_path, first_failure=True)
     caught = any(results.values())
     assert caught == mistake.visible, (
         f"{mistake.name}: visible tests {'caught' if caught else 'missed'} it; "
