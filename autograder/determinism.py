@@ -20,6 +20,9 @@ import random
 
 def private_keras_random() -> bool:
     """Point Keras' seeding at a private generator (idempotent); False where Keras differs."""
+    from grimoire.quiet import import_keras
+
+    import_keras()  # quietly, and with the sandbox's settings, if nothing imported it yet
     try:
         from keras.src.random import seed_generator
         from keras.src.utils import rng_utils
