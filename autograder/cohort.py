@@ -47,6 +47,7 @@ from autograder import gradebook as books
 NOTEBOOK, FOLDER = "notebook", "folder"
 LEVELS = {"none": 0, "partial": 1, "full": 2}
 EXCHANGE_TIMEOUT = 60.0  # seconds for one exchange with the scheduler (connect, fetch, restart)
+POLL_SECONDS = 0.05  # how often the client looks for finished submissions
 
 
 class CohortError(RuntimeError):
@@ -464,8 +465,6 @@ class _Run:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeElapsedColumn, TimeRemainingColumn)
 
-        from distributed import wait
-
         from autograder.cohort_worker import EVENT_TOPIC, grade_job
 
         options, summary = self.options, self.summary
@@ -541,10 +540,11 @@ class _Run:
                             f"the Dask cluster made no progress for {options['stall_limit']:g} s "
                             f"({left} submissions left, {summary.graded} graded and committed); "
                             "check its workers and run grade-cohort again to go on")
-                    if not done and not late and inflight:
-                        with contextlib.suppress(Exception):  # a timeout: go round again
-                            wait([f for f, _, _ in inflight.values()], timeout=0.1,
-                                 return_when="FIRST_COMPLETED")
+                    if not done and not late:
+                        # A poll, not distributed.wait: that needs a default client (this one is
+                        # not, on purpose), and without one it returns at once: a busy loop that
+                        # took a whole core from the workers.
+                        time.sleep(POLL_SECONDS)
         finally:
             self.finished = True
             with contextlib.suppress(Exception):

@@ -103,10 +103,10 @@ def scores(course: Path) -> dict[tuple[str, str], float]:
         return {(row["assignment"], row["student_id"]): float(row["score"]) for row in csv.DictReader(handle)}
 
 
-def grade_cohort(course: Path, workers: int, weak: bool) -> dict:
+def grade_cohort(course: Path, workers: int, weak: bool, seed: int) -> dict:
     report = course / "summary.json"
     command = [str(BIN / "autograder"), "grade-cohort", str(course), "--no-progress", "--workers", str(workers),
-               "--json", str(report)]
+               "--seed", str(seed), "--json", str(report)]
     if weak:
         command.append("--allow-weak-isolation")
     seconds = run(command, course)
@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=8, help="students per topic (default 8)")
     parser.add_argument("--keep", type=Path, default=None, help="build the courses here and keep them")
     parser.add_argument("--hostile", action="store_true", help="add endless-loop students (see above)")
+    parser.add_argument("--seed", type=int, default=5,
+                        help="the seed of both grade-cohort runs (the checks' work varies with it; default 5)")
     args = parser.parse_args()
     if args.hostile:
         KINDS.append("hostile")
@@ -146,7 +148,7 @@ def main() -> None:
           f"{os.cpu_count()} cores, isolation {level.get('level')}")
 
     theirs_s = sum(run([str(BIN / "nbgrader"), "autograde", topic, "--create"], copies["nbgrader"]) for topic in topics)
-    ours = {w: grade_cohort(copies[f"workers{w}"], w, weak) for w in (1, 2)}
+    ours = {w: grade_cohort(copies[f"workers{w}"], w, weak, args.seed) for w in (1, 2)}
 
     def line(name, seconds):
         return (f"{name:<32} {seconds:8.1f} s  {count / seconds * 60:7.1f} submissions/min  "
