@@ -76,9 +76,6 @@ def prepare() -> None:
 
         warm_up()
         import_keras()
-        from autograder.determinism import private_keras_random
-
-        private_keras_random()  # Dask's own threads draw from the global random: see there
         from autograder import engine  # noqa: F401  (imported once, before the heap is frozen)
 
         isolation()  # probed once here, not in the middle of a submission

@@ -17,11 +17,11 @@ import inspect
 import io
 import linecache
 import tempfile
-import textwrap
 import types
 import warnings
 from pathlib import Path
 
+from grimoire.authoring import used_names
 from grimoire.topics import module_name
 
 IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
@@ -77,14 +77,6 @@ def module_source(namespace: dict, roots: set[str] | None = None) -> str:
     return "\n".join([*imports.values(), "", *constants, "", *definitions.values()]) + "\n"
 
 
-def _names_in(source: str) -> set[str]:
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return set()
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-
-
 def _reachable(roots: set[str], definitions: dict[str, str]) -> set[str]:
     """The roots and every name their definitions use, followed through the definitions."""
     needed, pending = set(), list(roots)
@@ -94,7 +86,7 @@ def _reachable(roots: set[str], definitions: dict[str, str]) -> set[str]:
             continue
         needed.add(name)
         if name in definitions:
-            pending.extend(_names_in(definitions[name]) - needed)
+            pending.extend(used_names(definitions[name]) - needed)
     return needed
 
 

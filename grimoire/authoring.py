@@ -108,7 +108,7 @@ class VisibleTests:
 
     def helpers_for(self, task: str) -> str:
         """The helpers ``task``'s tests use, and those they use in turn, in file order."""
-        wanted = set().union(*(_used_names(body) for _, body in self.by_task.get(task, [])))
+        wanted = set().union(*(used_names(body) for _, body in self.by_task.get(task, [])))
         chosen: set[int] = set()
         changed = True
         while changed:
@@ -116,13 +116,18 @@ class VisibleTests:
             for index, (defined, source) in enumerate(self.helpers):
                 if index not in chosen and defined & wanted:
                     chosen.add(index)
-                    wanted |= _used_names(source)
+                    wanted |= used_names(source)
                     changed = True
         return "\n\n\n".join(source for index, (_, source) in enumerate(self.helpers) if index in chosen)
 
 
-def _used_names(source: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(textwrap.dedent(source))) if isinstance(node, ast.Name)}
+def used_names(source: str) -> set[str]:
+    """Every bare name a piece of code reads or binds (empty if it does not parse)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _defined_names(node: ast.stmt) -> set[str]:
