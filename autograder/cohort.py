@@ -38,16 +38,17 @@ import random
 import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import gradebook as books
+from autograder.cohort_queue import AssignmentQueue
 
 NOTEBOOK, FOLDER = "notebook", "folder"
 LEVELS = {"none": 0, "partial": 1, "full": 2}
 EXCHANGE_TIMEOUT = 60.0  # seconds for one exchange with the scheduler (connect, fetch, restart)
 POLL_SECONDS = 0.05  # how often the client looks for finished submissions
+WORKERS_REFRESH_SECONDS = 1.0  # how often it asks the scheduler which workers it has
 
 
 class CohortError(RuntimeError):
@@ -330,8 +331,8 @@ def cluster(scheduler: str | None, workers: int, startup_limit: float, exchange_
                                   "stopping the local Dask cluster")
 
 
-def prepare_workers(client, startup_limit: float) -> list[dict]:
-    """Wait for a worker, prepare every worker (Keras imported once each); their reports."""
+def prepare_workers(client, startup_limit: float) -> dict[str, dict]:
+    """Wait for a worker, prepare every worker (Keras imported once each); their reports by address."""
     from autograder.cohort_worker import GraderPlugin, worker_report
 
     try:
@@ -343,7 +344,7 @@ def prepare_workers(client, startup_limit: float) -> list[dict]:
                       "preparing the Dask workers (importing Keras)")
     reports = call_with_timeout(lambda: client.run(worker_report, on_error="return"), startup_limit,
                                 "asking the Dask workers for their isolation")
-    good = [r for r in reports.values() if isinstance(r, dict)]
+    good = {address: r for address, r in reports.items() if isinstance(r, dict)}
     if not good:
         raise CohortError(f"no Dask worker could be prepared: {next(iter(reports.values()), 'none answered')}")
     return good
@@ -443,6 +444,8 @@ class _Run:
         self.heartbeat = time.monotonic()
         self.finished = False
         self.ready_at = time.monotonic()
+        self._alive: list[str] | None = None  # the workers the scheduler had when last asked
+        self._alive_at = 0.0
 
     # events from the workers (called on the client's event-loop thread)
     def _on_event(self, event) -> None:
@@ -472,18 +475,15 @@ class _Run:
             threading.Thread(target=self._watchdog, daemon=True, name="grade-cohort watchdog").start()
         reports = prepare_workers(client, options["startup_limit"])
         self.ready_at = time.monotonic()
-        summary.isolation = weakest_isolation(reports)
+        summary.isolation = weakest_isolation(list(reports.values()))
         summary.workers = len(reports)
         if summary.isolation.get("level") != "full" and not options["allow_weak"]:
             raise CohortError(isolation_refusal(summary.isolation, f"a worker of {summary.scheduler}"))
         client.subscribe_topic(EVENT_TOPIC, self._on_event)
         self.heartbeat = time.monotonic()
 
-        queue = deque(self.todo)
-        inflight: dict[str, tuple[object, Job, float]] = {}
-        # No more submissions on the cluster than workers: the scheduler never queues one behind
-        # another on a worker, so a worker that dies takes no classmate's try with it (each death
-        # counts against every task the worker held, and allowed-failures is small).
+        queue = AssignmentQueue(self.todo, lambda job: job.assignment)
+        inflight: dict[str, tuple[object, Job, float, str | None]] = {}
         window = max(1, summary.workers)
         columns = [TextColumn("[bold]grading[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
@@ -496,17 +496,32 @@ class _Run:
                                     total=len(self.todo))
 
                 def fill_window() -> None:
+                    # No more submissions on the cluster than workers: the scheduler then never
+                    # queues one behind another on a worker, so a worker that dies takes no
+                    # classmate's try with it (each death counts against every task the worker
+                    # held, and allowed-failures is small). So a submission goes to an idle
+                    # worker, and it is one of the assignment that worker holds (see
+                    # autograder.cohort_queue). No worker restriction is set: the scheduler puts
+                    # it on the idle worker anyway, and a restriction could pin it to a worker
+                    # that is stopped or gone.
+                    if not queue or len(inflight) >= window:
+                        return
+                    alive = self._workers(client, reports)
+                    with self.lock:
+                        busy = {self.started.get(key, (worker,))[0] for key, (*_, worker) in inflight.items()}
+                    idle = [w for w in alive if w not in busy]
                     while queue and len(inflight) < window:
-                        job = queue.popleft()
+                        worker = idle.pop(0) if idle else None
+                        job = queue.take(worker)
                         key = f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
                         message = job.message(self.specs[job.assignment], options["seed"], key)
                         future = client.submit(grade_job, message, task_options, key=key, pure=False)
-                        inflight[key] = (future, job, time.monotonic())
+                        inflight[key] = (future, job, time.monotonic(), worker)
 
                 while queue or inflight:
                     self.heartbeat = time.monotonic()
                     fill_window()
-                    done = [key for key, (future, _, _) in inflight.items() if future.done()]
+                    done = [key for key, (future, *_) in inflight.items() if future.done()]
                     finished = [(key, *inflight.pop(key)[:2]) for key in done]
                     fill_window()  # the next ones leave before the finished are committed
                     for key, future, job in finished:
@@ -528,7 +543,7 @@ class _Run:
                                 if self.started.get(key, ("", 0))[0] == worker:
                                     del self.started[key]
                             continue
-                        future, job, _ = inflight.pop(key)
+                        future, job, *_ = inflight.pop(key)
                         with self.lock:
                             self.started.pop(key, None)
                         self._time_out(client, future, job, worker)
@@ -549,9 +564,20 @@ class _Run:
             self.finished = True
             with contextlib.suppress(Exception):
                 client.unsubscribe_topic(EVENT_TOPIC)
-            for future, _, _ in inflight.values():
+            for future, *_ in inflight.values():
                 with contextlib.suppress(Exception):
                     future.cancel()
+
+    def _workers(self, client, prepared: dict) -> list[str]:
+        """The scheduler's workers, asked at most every WORKERS_REFRESH_SECONDS; else the prepared ones."""
+        now = time.monotonic()
+        if self._alive is None or now - self._alive_at > WORKERS_REFRESH_SECONDS:
+            try:
+                self._alive = sorted(client.scheduler_info(n_workers=-1).get("workers", {}))
+            except Exception:  # noqa: BLE001  (no answer: the workers prepared at the start)
+                self._alive = []
+            self._alive_at = now
+        return self._alive or sorted(prepared)
 
     def _settle(self, future, job: Job) -> None:
         from distributed.scheduler import KilledWorker
