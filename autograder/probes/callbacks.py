@@ -57,11 +57,18 @@ def _callback_classes():
 
 
 def train(seed, x, y, epochs, callbacks, script=None):
-    """Fit a fresh model (full batch, no shuffling) with ``[Script, *callbacks, Trace]``."""
+    """Fit a fresh model (full batch, no shuffling) with ``[Script, *callbacks, Trace]``.
+
+    The data is one ``tf.data`` batch: the same steps as ``fit(x, y, batch_size=len(x),
+    shuffle=False)``, without the cost of Keras' array adapter at every epoch (half the time of
+    an eager fit this small).
+    """
+    import tensorflow as tf
+
     Script, Trace = _callback_classes()
     model = build(seed, x.shape[1])
     trace = Trace()
-    history = model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0,
+    history = model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=epochs, shuffle=False, verbose=0,
                         callbacks=[Script(script), *callbacks, trace])
     plain = {str(key): [float(v) for v in values] for key, values in history.history.items()}
     return model, plain, trace.weights
