@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@# uv installs the same packages as pip, about three times faster (TensorFlow's wheels are
 	@# large); pip does it alone where uv cannot be installed.
 	@($(BIN)/python -m pip install --quiet --disable-pip-version-check uv && \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e .) || \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e .) || \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $(STAMP)
 

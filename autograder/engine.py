@@ -126,6 +126,9 @@ def _run(submission, topics, seed, timeout, pictures, checks, seeds=None) -> "_C
         # pytest's unraisable-exception plugin runs gc.collect() five times per session: with
         # TensorFlow loaded that is most of a short grade.
         "-p", "no:unraisableexception",
+        # A failed check's verdict is its message; pytest's own traceback of it (source parsed
+        # to show each statement) is never shown, and the plain one costs nothing to make.
+        "--tb=native",
         "-q", "--no-header", "-o", "console_output_style=classic", "--rootdir", str(CHECKS_DIR),
         "-c", str(CHECKS_DIR / "pytest.ini"),
     ]
