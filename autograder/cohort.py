@@ -496,14 +496,16 @@ class _Run:
                                     total=len(self.todo))
 
                 def fill_window() -> None:
-                    # No more submissions on the cluster than workers: the scheduler then never
-                    # queues one behind another on a worker, so a worker that dies takes no
-                    # classmate's try with it (each death counts against every task the worker
-                    # held, and allowed-failures is small). So a submission goes to an idle
-                    # worker, and it is one of the assignment that worker holds (see
-                    # autograder.cohort_queue). No worker restriction is set: the scheduler puts
-                    # it on the idle worker anyway, and a restriction could pin it to a worker
-                    # that is stopped or gone.
+                    # No more submissions on the cluster than workers. These tasks are never
+                    # "root-ish" (each key is its own task group), so the scheduler's own queue
+                    # does not hold them back: this window is what keeps a second task from
+                    # waiting behind another on a worker, where that worker's death would cost it
+                    # a try (each death counts against every task the worker held, and
+                    # allowed-failures is small). Only a task Dask reschedules after a death can
+                    # still land behind one. So a submission goes to an idle worker, and it is one
+                    # of the assignment that worker holds (see autograder.cohort_queue). No worker
+                    # restriction is set: the scheduler puts it on the idle worker anyway, and a
+                    # restriction could pin it to a worker that is stopped or gone.
                     if not queue or len(inflight) >= window:
                         return
                     alive = self._workers(client, reports)
