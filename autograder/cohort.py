@@ -483,7 +483,7 @@ class _Run:
         self.heartbeat = time.monotonic()
 
         queue = AssignmentQueue(self.todo, lambda job: job.assignment)
-        inflight: dict[str, tuple[object, Job, float, str | None]] = {}
+        inflight: dict[str, tuple[object, Job, str | None]] = {}  # key -> (future, job, the worker chosen for)
         window = max(1, summary.workers)
         columns = [TextColumn("[bold]grading[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
@@ -510,7 +510,7 @@ class _Run:
                         return
                     alive = self._workers(client, reports)
                     with self.lock:
-                        busy = {self.started.get(key, (worker,))[0] for key, (*_, worker) in inflight.items()}
+                        busy = {self.started.get(key, (worker,))[0] for key, (_, _, worker) in inflight.items()}
                     idle = [w for w in alive if w not in busy]
                     while queue and len(inflight) < window:
                         worker = idle.pop(0) if idle else None
@@ -518,12 +518,12 @@ class _Run:
                         key = f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
                         message = job.message(self.specs[job.assignment], options["seed"], key)
                         future = client.submit(grade_job, message, task_options, key=key, pure=False)
-                        inflight[key] = (future, job, time.monotonic(), worker)
+                        inflight[key] = (future, job, worker)
 
                 while queue or inflight:
                     self.heartbeat = time.monotonic()
                     fill_window()
-                    done = [key for key, (future, *_) in inflight.items() if future.done()]
+                    done = [key for key, (future, _, _) in inflight.items() if future.done()]
                     finished = [(key, *inflight.pop(key)[:2]) for key in done]
                     fill_window()  # the next ones leave before the finished are committed
                     for key, future, job in finished:
@@ -545,7 +545,7 @@ class _Run:
                                 if self.started.get(key, ("", 0))[0] == worker:
                                     del self.started[key]
                             continue
-                        future, job, *_ = inflight.pop(key)
+                        future, job, _ = inflight.pop(key)
                         with self.lock:
                             self.started.pop(key, None)
                         self._time_out(client, future, job, worker)
@@ -566,7 +566,7 @@ class _Run:
             self.finished = True
             with contextlib.suppress(Exception):
                 client.unsubscribe_topic(EVENT_TOPIC)
-            for future, *_ in inflight.values():
+            for future, _, _ in inflight.values():
                 with contextlib.suppress(Exception):
                     future.cancel()
 
