@@ -340,8 +340,17 @@ def prepare_workers(client, startup_limit: float) -> dict[str, dict]:
                           "waiting for a Dask worker")
     except (TimeoutError, CohortError):
         raise CohortError(f"no Dask worker joined the scheduler within {startup_limit:g} s") from None
-    call_with_timeout(lambda: client.register_plugin(GraderPlugin()), startup_limit,
-                      "preparing the Dask workers (importing Keras)")
+    try:
+        call_with_timeout(lambda: client.register_plugin(GraderPlugin()), startup_limit,
+                          "preparing the Dask workers (importing Keras)")
+    except CohortError:
+        raise
+    except Exception:  # noqa: BLE001  (see below)
+        # The scheduler stores the plugin for every worker that joins, then sends it to each
+        # worker it knows; one that died or is being restarted fails that broadcast, and the
+        # scheduler drops the connection. Nothing is lost: every task prepares its worker
+        # itself (grade_job), and so does the report asked for next, from the live workers.
+        pass
     reports = call_with_timeout(lambda: client.run(worker_report, on_error="return"), startup_limit,
                                 "asking the Dask workers for their isolation")
     good = {address: r for address, r in reports.items() if isinstance(r, dict)}

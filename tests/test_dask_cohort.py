@@ -80,6 +80,26 @@ def test_a_worker_answer_too_large_loses_its_copy_not_its_grade():
     assert answer["scores"] == {"dense_params_graded": 3.0} and "too large" in answer["autograded"]
 
 
+class _SchedulerLosingAWorker:
+    """A client whose scheduler drops the connection while it sends the plugin to a dying worker
+    (as seen when a worker restarted by the previous run was still coming back)."""
+
+    def wait_for_workers(self, count, timeout=None):
+        return None
+
+    def register_plugin(self, plugin):
+        from distributed.comm.core import CommClosedError
+
+        raise CommClosedError("in <TCP (closed) ConnectionPool.register_worker_plugin>: Stream is closed")
+
+    def run(self, function, on_error="raise"):
+        return {"tcp://127.0.0.1:1": {"pid": 1, "isolation": {"level": "full"}}, "tcp://127.0.0.1:2": OSError("gone")}
+
+
+def test_a_worker_lost_while_the_workers_are_prepared_does_not_stop_the_run():
+    assert list(cohort.prepare_workers(_SchedulerLosingAWorker(), startup_limit=5)) == ["tcp://127.0.0.1:1"]
+
+
 def test_an_absurd_notebook_could_not_be_read():
     deep = '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"
     started = time.monotonic()
