@@ -1,4 +1,4 @@
-"""Fixtures of the kit's self-checks. Keras is imported once, quietly, for the whole run."""
+"""Fixtures of the kit's self-checks. Keras is imported once, quietly, in each process that runs tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from xdist.scheduler import LoadScopeScheduling
 
 from grimoire.quiet import import_keras
 
-import_keras()
+
+def pytest_configure(config):
+    """Import Keras before any test module is collected, except in pytest-xdist's controller:
+    it only hands tests to its workers, and its import would compete with theirs for the cores."""
+    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", None):
+        return
+    import_keras()
 
 # Modules whose tests share module-scoped fixtures (a course, a Dask cluster, a generation): all
 # their tests run on one pytest-xdist worker, so that each fixture is set up once per run. Every
