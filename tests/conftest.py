@@ -15,6 +15,7 @@ def pytest_configure(config):
         return
     import_keras()
 
+
 # Modules whose tests share module-scoped fixtures (a course, a Dask cluster, a generation): all
 # their tests run on one pytest-xdist worker, so that each fixture is set up once per run. Every
 # other test is its own unit of work (the mistake catalog spreads over every worker).
