@@ -140,7 +140,12 @@ def main() -> None:
     base = scratch / "base"
     base.mkdir(parents=True)
     build(base, topics, args.students)
-    copies = {name: scratch / name for name in ("nbgrader", "workers1", "workers2", "workers1-one-core")}
+    # Each grade-cohort run: (workers, the cores it is held on, or None for all of them).
+    usable = sorted(os.sched_getaffinity(0))
+    runs = {"1 worker": (1, None), "2 workers": (2, None), "1 worker on 1 core": (1, {usable[0]})}
+    if len(usable) > 2:  # per core: the two workers held on two cores as well
+        runs["2 workers on 2 cores"] = (2, set(usable[:2]))
+    copies = {name: scratch / name.replace(" ", "-") for name in ("nbgrader", *runs)}
     for copy in copies.values():
         shutil.copytree(base, copy)
     # The baseline is nbgrader's own autograde, a kernel per notebook (this course's config sends
@@ -154,37 +159,29 @@ def main() -> None:
           f"{os.cpu_count()} cores, isolation {level.get('level')}")
 
     theirs_s = sum(run([str(BIN / "nbgrader"), "autograde", topic, "--create"], copies["nbgrader"]) for topic in topics)
-    ours = {w: grade_cohort(copies[f"workers{w}"], w, weak, args.seed) for w in (1, 2)}
-    usable = sorted(os.sched_getaffinity(0))
-    one_core = grade_cohort(copies["workers1-one-core"], 1, weak, args.seed, cores={usable[0]})
-    two_cores = ours[2]
-    if len(usable) > 2:  # per core: the two workers held on two cores as well
-        copies["workers2-two-cores"] = scratch / "workers2-two-cores"
-        shutil.copytree(base, copies["workers2-two-cores"])
-        two_cores = grade_cohort(copies["workers2-two-cores"], 2, weak, args.seed, cores=set(usable[:2]))
+    ours = {name: grade_cohort(copies[name], workers, weak, args.seed, cores)
+            for name, (workers, cores) in runs.items()}
+    one, two, one_core = ours["1 worker"], ours["2 workers"], ours["1 worker on 1 core"]
+    two_cores = ours.get("2 workers on 2 cores", two)  # on two cores, the same run
 
     def line(name, seconds):
         return (f"{name:<32} {seconds:8.1f} s  {count / seconds * 60:7.1f} submissions/min  "
                 f"{theirs_s / seconds:5.1f}x nbgrader")
 
+    def scaling(fewer, more):
+        return (f"{fewer['seconds'] / more['seconds']:.2f}x wall; grading only (start-up excluded): "
+                f"{(fewer['seconds'] - fewer['startup']) / max(1e-9, more['seconds'] - more['startup']):.2f}x")
+
     print(line("nbgrader autograde", theirs_s))
-    for workers, result in ours.items():
-        print(line(f"grade-cohort, {workers} worker{'s' if workers > 1 else ''}", result["seconds"]))
-    one, two = ours[1], ours[2]
+    for name, result in ours.items():
+        print(line(f"grade-cohort, {name}", result["seconds"]))
     print(f"grade-cohort (default: one worker per core = {min(os.cpu_count() or 1, 2)}) vs nbgrader: "
           f"{theirs_s / two['seconds']:.1f}x (goal: 10x)")
-    print(line("grade-cohort, 1 worker on 1 core", one_core["seconds"]))
-    if two_cores is not two:
-        print(line("grade-cohort, 2 workers on 2 cores", two_cores["seconds"]))
-    print(f"scaling 1 -> 2 workers: {one['seconds'] / two['seconds']:.2f}x wall "
-          f"(goal: 1.7x); grading only (start-up excluded): "
-          f"{(one['seconds'] - one['startup']) / max(1e-9, two['seconds'] - two['startup']):.2f}x")
+    print(f"scaling 1 -> 2 workers: {scaling(one, two)} (goal: 1.7x)")
     # One worker alone keeps more than one core busy (its sandbox child grades while the client
     # commits and the scheduler runs): on a machine of two cores that is a share the two-worker
     # run cannot have. Per core is what a cluster of one-core workers scales by.
-    print(f"scaling per core (1 worker held on 1 core -> 2 workers on 2 cores): "
-          f"{one_core['seconds'] / two_cores['seconds']:.2f}x wall; grading only: "
-          f"{(one_core['seconds'] - one_core['startup']) / max(1e-9, two_cores['seconds'] - two_cores['startup']):.2f}x")
+    print(f"scaling per core (1 worker held on 1 core -> 2 workers on 2 cores): {scaling(one_core, two_cores)}")
     cost = (one_core["seconds"] - one_core["startup"]) / count  # a worker that has one core
     print(f"start-up (cluster + one Keras import per worker): {one['startup']:.1f} s with 1 worker, "
           f"{two['startup']:.1f} s with 2")
@@ -194,15 +191,11 @@ def main() -> None:
           f"{(two['startup'] + 3000 * len(topics) * cost / 32) / 60:.0f} min)")
 
     b = scores(copies["nbgrader"])
-    runs = {"workers1": "1 worker", "workers2": "2 workers", "workers1-one-core": "1 worker on 1 core",
-            "workers2-two-cores": "2 workers on 2 cores"}
-    for name, label in runs.items():
-        if name not in copies:
-            continue
+    for name in ours:
         a = scores(copies[name])
         trusted = [k for k in a if k[1].split("_", 1)[1] in TRUSTED]
         disagree = [(k, a[k], b.get(k)) for k in trusted if a[k] != b.get(k)]
-        print(f"{label}: scores agree with nbgrader on {len(trusted) - len(disagree)}/{len(trusted)} "
+        print(f"{name}: scores agree with nbgrader on {len(trusted) - len(disagree)}/{len(trusted)} "
               "trusted submissions")
         for key, mine, nbgraders in disagree:
             print(f"  {key}: grade-cohort {mine}, nbgrader {nbgraders}")
